@@ -1,0 +1,54 @@
+# Two commands for a fresh machine: `make run` and `make test`. Both are safe to repeat.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export FLASK_APP := wsgi
+
+.PHONY: run test lint types unit system-packages bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.app: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[postgresql]'
+	touch $@
+
+$(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# A local configuration with its own secret key; cookies without the Secure flag because the
+# trial server speaks plain HTTP on 127.0.0.1. Behind HTTPS, set them back to True.
+instance/config.py: | instance/config.example.py
+	sed -e "s/^SECRET_KEY = .*/SECRET_KEY = \"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')\"/" \
+	    -e "s/^SESSION_COOKIE_SECURE = True/SESSION_COOKIE_SECURE = False/" \
+	    -e "s/^REMEMBER_COOKIE_SECURE = True/REMEMBER_COOKIE_SECURE = False/" \
+	    instance/config.example.py > $@
+
+run: $(VENV)/.app instance/config.py
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# PostgreSQL (a second backend for the same tests) and Chromium (browser tests) from Debian.
+system-packages:
+	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql chromium >/dev/null; \
+	fi
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+
+types: $(VENV)/.test
+	$(BIN)/mypy dsr workflows
+
+unit: $(VENV)/.test system-packages
+	$(BIN)/pytest
+
+test: lint types unit
+
+bench: $(VENV)/.app instance/config.py
+	$(BIN)/python bench/run.py

@@ -1,0 +1,102 @@
+"""dsr: a data-subject-rights request engine, as a Flask application."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run dsr safely; the message says what to set."""
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages and commands."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("DSR_INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Layer the configuration: defaults, instance/config.py, DSR_* variables, the test mapping.
+
+    Tests pass their own mapping instead of reading the developer's instance/config.py.
+    """
+    app.config.from_object("dsr.config")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("DSR")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'dsr.sqlite'}"
+        )
+    if not app.config["SECRET_KEY"] and not app.testing:
+        raise ConfigError(
+            "SECRET_KEY is not set. Put SECRET_KEY = '<a long random string>' in "
+            f"{Path(app.instance_path) / 'config.py'} or set the DSR_SECRET_KEY environment "
+            "variable (python -c 'import secrets; print(secrets.token_hex(32))' makes one)."
+        )
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions of dsr.extensions to this app."""
+    from dsr.auth import load_user
+    from dsr.extensions import csrf, db, login_manager, migrate
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "dsr" / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_user)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the web and API blueprints."""
+    from dsr.api.views import blueprint as api
+    from dsr.auth.views import blueprint as auth
+    from dsr.console.views import blueprint as console
+    from dsr.extensions import csrf
+
+    app.register_blueprint(auth)
+    app.register_blueprint(console)
+    # The API authenticates with bearer tokens, never with the session cookie, so a forged
+    # cross-site form cannot use it: CSRF tokens have nothing to protect there.
+    csrf.exempt(api)
+    app.register_blueprint(api)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer errors with readable pages, or JSON under /api."""
+    from dsr.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add dsr's `flask` commands."""
+    from dsr.audit.commands import audit_cli
+    from dsr.auth.commands import tokens_cli, users_cli
+    from dsr.demo import demo_cli
+    from dsr.engine.commands import workflows_cli
+
+    for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli):
+        app.cli.add_command(group)

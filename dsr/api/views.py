@@ -1,0 +1,138 @@
+"""The JSON API under /api/v1, authenticated with bearer tokens (`flask tokens create`)."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from dsr import audit, engine
+from dsr.actors import Actor
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import ApiToken, AuditEvent, Request, hash_token
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+F = TypeVar("F", bound=Callable[..., Any])
+STAFF_TYPES = ("access", "correction")
+
+
+def token_required(*roles: str) -> Callable[[F], F]:
+    """Let a view run only with a valid bearer token of an account holding one of `roles`."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            row = None
+            if scheme.lower() == "bearer" and token:
+                row = db.session.execute(
+                    select(ApiToken).where(
+                        ApiToken.token_hash == hash_token(token.strip()),
+                        ApiToken.revoked_at.is_(None),
+                    )
+                ).scalar_one_or_none()
+            if row is None or not row.user.active:
+                abort(401, description="A valid bearer token is required.")
+            if not row.user.has_role(*roles):
+                abort(403, description=f"This needs the role {' or '.join(roles)}.")
+            row.last_used_at = utcnow()
+            g.actor = Actor.for_user(row.user)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+def _case(reference: str) -> Request:
+    found = db.session.execute(
+        select(Request).where(Request.reference == reference, Request.type.in_(STAFF_TYPES))
+    ).scalar_one_or_none()
+    if found is None:
+        abort(404, description="There is no request with that id.")
+    return found
+
+
+def _summary(case: Request) -> dict[str, Any]:
+    return {
+        "id": case.reference,
+        "type": case.type,
+        "state": case.state,
+        "received_at": case.received_at.isoformat(),
+        "due_at": case.due_at.isoformat(),
+        "extended": case.extended_at is not None,
+    }
+
+
+@blueprint.get("/requests")
+@token_required("staff", "admin")
+def list_requests() -> ResponseReturnValue:
+    """List requests, soonest due first; ?state= narrows to one state."""
+    query = select(Request).where(Request.type.in_(STAFF_TYPES))
+    if state := request.args.get("state"):
+        query = query.where(Request.state == state)
+    rows = db.session.execute(
+        query.order_by(Request.due_at, Request.id).limit(current_app.config["PAGE_SIZE"])
+    ).scalars().all()
+    db.session.commit()
+    return jsonify(requests=[_summary(case) for case in rows])
+
+
+@blueprint.get("/requests/<reference>")
+@token_required("staff", "admin")
+def get_request(reference: str) -> ResponseReturnValue:
+    """Return one request with its requester and the actions the caller may take."""
+    case = _case(reference)
+    audit.record("request.view", actor=g.actor, request_id=case.id, via="api")
+    db.session.commit()
+    return jsonify(
+        _summary(case)
+        | {
+            "requester": {"email": case.requester_email, "name": case.requester_name},
+            "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
+        }
+    )
+
+
+@blueprint.post("/requests/<reference>/transitions")
+@token_required("staff", "admin")
+def post_transition(reference: str) -> ResponseReturnValue:
+    """Fire a trigger: 200 with the new state, 409 with the allowed triggers, 403, or 422."""
+    case = _case(reference)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("trigger"), str):
+        abort(400, description='Send a JSON object such as {"trigger": "approve"}.')
+    data = {k: v for k, v in body.items() if k != "trigger"}
+    if not all(isinstance(v, str) for v in data.values()):
+        abort(400, description="Every field other than trigger must be a string.")
+    engine.fire(case, body["trigger"], actor=g.actor, **data)
+    db.session.commit()
+    return jsonify(_summary(case) | {
+        "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
+    })
+
+
+@blueprint.get("/requests/<reference>/audit")
+@token_required("staff", "admin")
+def get_audit(reference: str) -> ResponseReturnValue:
+    """Return the request's audit events, oldest first."""
+    case = _case(reference)
+    events: list[AuditEvent] = audit.events_for(case.id)
+    db.session.commit()
+    return jsonify(
+        events=[
+            {
+                "seq": e.seq,
+                "occurred_at": e.occurred_at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "details": e.details,
+                "hash": e.hash,
+            }
+            for e in events
+        ]
+    )

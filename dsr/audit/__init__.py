@@ -1,0 +1,144 @@
+"""The append-only, hash-chained audit trail: record events and verify the chain."""
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import select, text
+
+from dsr.actors import Actor
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import AuditEvent
+
+GENESIS = "0" * 64
+
+# Serialises appends on PostgreSQL; on SQLite the database lock does. Either way the unique
+# seq and prev_hash make a forked chain impossible.
+_PG_LOCK_KEY = 0x647372  # "dsr"
+
+# Details are codes and references (trigger names, states, field names, ids), never prose:
+# free text may hold personal data, and the trail must never need purging.
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:/+\-]{0,80}")
+_SAFE_KEY = re.compile(r"[a-z][a-z0-9_]{0,40}")
+
+Detail = str | int | bool | None | list[str]
+
+
+def check_details(details: dict[str, Any]) -> None:
+    """Raise ValueError unless every detail is a short code, a number or a flag."""
+    for key, value in details.items():
+        if not _SAFE_KEY.fullmatch(key):
+            raise ValueError(f"audit detail name {key!r} is not a lower-case identifier")
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if item is None or isinstance(item, bool | int):
+                continue
+            if not (isinstance(item, str) and _SAFE_VALUE.fullmatch(item)):
+                raise ValueError(
+                    f"audit detail {key!r} must be a code, number or flag, never free text "
+                    "or a personal value"
+                )
+
+
+def canonical(event: AuditEvent) -> bytes:
+    """Encode the hashed fields of an event the same way on every backend."""
+    fields = {
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": event.actor,
+        "action": event.action,
+        "request_id": event.request_id,
+        "details": event.details,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(event: AuditEvent) -> str:
+    """Return the SHA-256 of an event's canonical encoding."""
+    return hashlib.sha256(canonical(event)).hexdigest()
+
+
+def record(
+    action: str, *, actor: Actor, request_id: int | None = None, **details: Detail
+) -> AuditEvent:
+    """Append an event to the chain in the current transaction (the caller commits)."""
+    check_details(details)
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    head = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    event = AuditEvent(
+        seq=head.seq + 1 if head else 1,
+        prev_hash=head.hash if head else GENESIS,
+        occurred_at=utcnow(),
+        actor=actor.ref,
+        action=action,
+        request_id=request_id,
+        details=details,
+    )
+    # Hash the timestamp as it will read back from the database: microseconds, UTC.
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of a verification: how many events, the head, and the first break if any."""
+
+    count: int
+    head: str
+    broken_seq: int | None = None
+    problem: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_seq is None
+
+
+def check_chain(events: Iterable[AuditEvent]) -> ChainReport:
+    """Walk events in seq order and report the first one that breaks the chain."""
+    expected_seq, expected_prev, count = 1, GENESIS, 0
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainReport(
+                count, expected_prev, event.seq,
+                f"expected event {expected_seq} here: events were deleted or renumbered",
+            )
+        if event.prev_hash != expected_prev:
+            return ChainReport(
+                count, expected_prev, event.seq,
+                f"does not follow event {expected_seq - 1}: an event was inserted, deleted "
+                "or moved",
+            )
+        if event_hash(event) != event.hash:
+            return ChainReport(count, expected_prev, event.seq, "its contents were changed")
+        count += 1
+        expected_seq, expected_prev = event.seq + 1, event.hash
+    return ChainReport(count, expected_prev)
+
+
+def verify() -> ChainReport:
+    """Verify the whole chain stored in the database, streaming it in seq order."""
+    events = db.session.execute(
+        select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
+    ).scalars()
+    return check_chain(events)
+
+
+def events_for(request_id: int) -> list[AuditEvent]:
+    """Return the events of one request, oldest first."""
+    return list(
+        db.session.execute(
+            select(AuditEvent).where(AuditEvent.request_id == request_id).order_by(AuditEvent.seq)
+        ).scalars()
+    )

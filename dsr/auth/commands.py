@@ -1,0 +1,85 @@
+"""`flask users` and `flask tokens`: accounts and API tokens from the command line."""
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from dsr import audit
+from dsr.actors import CLI
+from dsr.auth import hash_password
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import ApiToken, Role, User, UserRole
+
+users_cli = click.Group("users", help="Manage staff accounts.")
+tokens_cli = click.Group("tokens", help="Manage API tokens.")
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def _account(email: str) -> User:
+    user = db.session.execute(
+        select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"No account has the e-mail address {email}.")
+    return user
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--role", "roles", multiple=True, required=True,
+    type=click.Choice([r.value for r in Role]), help="Repeat for several roles.",
+)
+@click.password_option(
+    "--password", prompt="Password", help="Asked for when not given; at least 12 characters.",
+)
+def create_user(email: str, roles: tuple[str, ...], password: str) -> None:
+    """Create a staff account with one or more roles."""
+    try:
+        address = validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="EMAIL") from error
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.BadParameter(
+            f"use at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
+        )
+    if db.session.execute(select(User.id).where(User.email == address)).first():
+        raise click.ClickException(f"An account with the e-mail address {address} exists.")
+    user = User(email=address, password_hash=hash_password(password))
+    user.roles = [UserRole(role=role) for role in sorted(set(roles))]
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", actor=CLI, user_id=user.id, roles=sorted(set(roles)))
+    db.session.commit()
+    click.echo(f"Created account {user.id} with the role(s) {', '.join(sorted(set(roles)))}.")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+def create_token(email: str) -> None:
+    """Issue an API token for an account and print it on the last line (it is shown once)."""
+    user = _account(email)
+    row, token = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.flush()
+    audit.record("token.created", actor=CLI, user_id=user.id, token_id=row.id)
+    db.session.commit()
+    click.echo("Store this token now; dsr keeps only its hash and cannot show it again:")
+    click.echo(token)
+
+
+@tokens_cli.command("revoke")
+@click.argument("email")
+def revoke_tokens(email: str) -> None:
+    """Revoke every API token of an account."""
+    user = _account(email)
+    tokens = db.session.execute(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars().all()
+    for token in tokens:
+        token.revoked_at = utcnow()
+        audit.record("token.revoked", actor=CLI, user_id=user.id, token_id=token.id)
+    db.session.commit()
+    click.echo(f"Revoked {len(tokens)} token(s).")

@@ -1,0 +1,31 @@
+"""Safe defaults; instance/config.py, then DSR_* environment variables, then tests override them."""
+
+# Required in production: instance/config.py or DSR_SECRET_KEY. `make run` writes one for you.
+SECRET_KEY: str | None = None
+
+# Unset means a SQLite file in the instance folder. DATABASE_URL is accepted as an alias.
+SQLALCHEMY_DATABASE_URI: str | None = None
+DATABASE_URL: str | None = None
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = True
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SECURE = True
+PERMANENT_SESSION_LIFETIME = 8 * 60 * 60
+
+WTF_CSRF_TIME_LIMIT = 8 * 60 * 60
+
+# Argon2id; RFC 9106's second recommended profile. Tests lower these to keep the suite fast.
+ARGON2_TIME_COST = 3
+ARGON2_MEMORY_COST = 64 * 1024
+ARGON2_PARALLELISM = 4
+
+# The legal clock counts the company's local days (TIMEZONE); public holidays of this country
+# (ISO 3166 code, `holidays` package) and its subdivision, if any, are not working days.
+HOLIDAY_COUNTRY = "DE"
+HOLIDAY_SUBDIVISION: str | None = None
+TIMEZONE = "Europe/Berlin"
+
+# Rows per page in the staff queue and the API's lists.
+PAGE_SIZE = 50

@@ -1,0 +1,132 @@
+"""The staff console: the queue of requests and each request's page with its actions."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import Select, func, select
+from werkzeug.wrappers import Response
+
+from dsr import audit, engine
+from dsr.actors import Actor
+from dsr.auth import roles_required
+from dsr.console.forms import QueueFilterForm, TransitionForm
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import Request, RequestType
+
+blueprint = Blueprint("console", __name__, url_prefix="/console")
+
+# Staff handle access and correction requests; disclosures are legal's alone (their register).
+STAFF_TYPES = [RequestType.ACCESS.value, RequestType.CORRECTION.value]
+DUE_SOON = timedelta(days=7)
+
+
+def _answered_states() -> set[str]:
+    return {s for kind in STAFF_TYPES for s in engine.workflow_for(kind)["answered"]}
+
+
+def _filtered(form: QueueFilterForm) -> Select[tuple[Request]]:
+    query = select(Request).where(Request.type.in_(STAFF_TYPES))
+    if form.type.data:
+        query = query.where(Request.type == form.type.data)
+    if form.state.data:
+        query = query.where(Request.state == form.state.data)
+    if form.due.data:
+        query = query.where(Request.state.not_in(_answered_states()))
+        now = utcnow()
+        if form.due.data == "overdue":
+            query = query.where(Request.due_at < now)
+        else:
+            query = query.where(Request.due_at >= now, Request.due_at < now + DUE_SOON)
+    return query
+
+
+@blueprint.route("/")
+@roles_required("staff", "admin")
+def queue() -> str | tuple[str, int]:
+    """List requests, soonest due first, with filters by type, state and deadline."""
+    form = QueueFilterForm(request.args)
+    form.type.choices = [("", "All types")] + [(t, t.capitalize()) for t in STAFF_TYPES]
+    states = sorted({s for t in STAFF_TYPES for s in engine.workflow_for(t)["states"]})
+    form.state.choices = [("", "All states")] + [(s, s.replace("_", " ")) for s in states]
+    if request.args and not form.validate():
+        return render_template(
+            "console/queue.html", form=form, requests=[], total=0, answered=set()
+        ), 400
+    query = _filtered(form)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(Request.due_at, Request.id).limit(current_app.config["PAGE_SIZE"])
+    ).scalars().all()
+    audit.record("queue.view", actor=Actor.for_user(current_user), rows=len(rows))
+    db.session.commit()
+    return render_template(
+        "console/queue.html", form=form, requests=rows, total=total, now=utcnow(),
+        answered=_answered_states(),
+    )
+
+
+def _staff_request(reference: str) -> Request:
+    found = db.session.execute(
+        select(Request).where(Request.reference == reference, Request.type.in_(STAFF_TYPES))
+    ).scalar_one_or_none()
+    if found is None:
+        abort(404, description="There is no request with that reference.")
+    return found
+
+
+def _render_request(
+    case: Request, form: TransitionForm | None = None, status: int = 200
+) -> tuple[str, int]:
+    actor = Actor.for_user(current_user)
+    return (
+        render_template(
+            "console/request.html",
+            case=case,
+            actions=engine.available(case, actor),
+            form=form or TransitionForm(),
+            events=audit.events_for(case.id),
+            now=utcnow(),
+            answered=_answered_states(),
+        ),
+        status,
+    )
+
+
+@blueprint.route("/requests/<reference>")
+@roles_required("staff", "admin")
+def request_page(reference: str) -> tuple[str, int]:
+    """Show one request: who asked, its state and deadline, its history and what can be done."""
+    case = _staff_request(reference)
+    audit.record("request.view", actor=Actor.for_user(current_user), request_id=case.id)
+    db.session.commit()
+    return _render_request(case)
+
+
+@blueprint.route("/requests/<reference>/transitions", methods=["POST"])
+@roles_required("staff", "admin")
+def transition(reference: str) -> Response | tuple[str, int]:
+    """Fire the chosen action; on a refusal show why, keeping what was typed."""
+    case = _staff_request(reference)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        flash("The form was incomplete or has expired; please try again.", "error")
+        return _render_request(case, form, 400)
+    trigger = form.trigger.data or ""
+    spec_fields = next(
+        (t.get("fields", []) for t in engine.workflow_for(case.type)["transitions"]
+         if t["trigger"] == trigger),
+        [],
+    )
+    data = {"reason": form.reason.data or ""} if "reason" in spec_fields else {}
+    try:
+        engine.fire(case, trigger, actor=Actor.for_user(current_user), **data)
+        db.session.commit()
+    except engine.TransitionError as error:
+        db.session.rollback()
+        case = _staff_request(reference)
+        flash(error.message, "error")
+        return _render_request(case, form, error.status)
+    flash(f"Done: the request is now {case.state.replace('_', ' ')}.", "success")
+    return redirect(url_for("console.request_page", reference=case.reference))

@@ -1,0 +1,22 @@
+"""Effects run after a transition; they change only the request, inside the same transaction."""
+
+from typing import cast
+
+from transitions import EventData
+
+from dsr import deadlines
+from dsr.database import utcnow
+from dsr.models import Request
+
+
+def keep_reason(event: EventData) -> None:
+    """Store the reason given with a decision on the request (never in the audit trail)."""
+    request = cast(Request, event.model)
+    request.decision_reason = event.kwargs["reason"].strip()
+
+
+def extend_due_date(event: EventData) -> None:
+    """Move the deadline to two further months (Art. 12(3)) and mark the one extension used."""
+    request = cast(Request, event.model)
+    request.due_at = deadlines.due_at(request.received_at, months=3)
+    request.extended_at = utcnow()

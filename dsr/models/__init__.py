@@ -1,0 +1,17 @@
+"""dsr's models; import them from here."""
+
+from dsr.models.audit import AuditEvent
+from dsr.models.requests import Request, RequestType, new_reference
+from dsr.models.users import ApiToken, Role, User, UserRole, hash_token
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Request",
+    "RequestType",
+    "Role",
+    "User",
+    "UserRole",
+    "hash_token",
+    "new_reference",
+]

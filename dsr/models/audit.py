@@ -1,0 +1,25 @@
+"""The audit trail's rows. Append-only: the database refuses UPDATE and DELETE on them."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dsr.database import Base, UTCDateTime
+
+
+class AuditEvent(Base):
+    """One event in the hash chain; `hash` covers every other column and `prev_hash`."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    # A plain number, not a foreign key: purging a request must never need to touch the trail.
+    request_id: Mapped[int | None] = mapped_column(index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,56 @@
+"""Requests: access, correction and disclosure cases, each moved by its workflow."""
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dsr.database import Base, UTCDateTime, utcnow
+
+# Crockford's base32: no I, L, O or U, so a reference read over the phone is not misheard.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_reference() -> str:
+    """Return a random public reference such as 7GQ4-K2MX-9ZRT-0BHD (80 bits)."""
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(16))
+    return "-".join(chars[i : i + 4] for i in range(0, 16, 4))
+
+
+class RequestType(enum.StrEnum):
+    """The kinds of request, one workflow each."""
+
+    ACCESS = "access"
+    CORRECTION = "correction"
+    DISCLOSURE = "disclosure"
+
+
+class Request(Base):
+    """One case: its type, where its workflow stands, its legal clock and who asked."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        CheckConstraint("type IN ('access', 'correction', 'disclosure')", name="known_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(19), unique=True, default=new_reference)
+    type: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    extended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    requester_email: Mapped[str] = mapped_column(String(254), index=True)
+    requester_name: Mapped[str] = mapped_column(String(200), default="")
+    # The reason given with the last decision (rejection, refusal, extension); free text, so it
+    # lives here, where retention can purge it, and never in the audit trail.
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
+
+    def __repr__(self) -> str:
+        return f"<Request {self.id} {self.type} {self.state}>"

@@ -1,0 +1,88 @@
+"""Staff accounts, their roles and their API tokens."""
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dsr.database import Base, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    """What a staff account may do; an account may hold several roles."""
+
+    STAFF = "staff"
+    LEGAL = "legal"
+    ADMIN = "admin"
+
+
+class User(UserMixin, Base):
+    """A person of the company who signs in to the console."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    roles: Mapped[list["UserRole"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", back_populates="user"
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def role_names(self) -> frozenset[str]:
+        """The names of the roles this account holds."""
+        return frozenset(r.role for r in self.roles)
+
+    def has_role(self, *roles: str) -> bool:
+        """Tell whether the account holds any of `roles`."""
+        return not self.role_names.isdisjoint(roles)
+
+
+class UserRole(Base):
+    """One role held by one account."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (
+        CheckConstraint("role IN ('staff', 'legal', 'admin')", name="known_role"),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of an API token (tokens are random, so a fast hash suffices)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship(lazy="joined")
+
+    @classmethod
+    def issue(cls, user: User) -> tuple["ApiToken", str]:
+        """Make a token for `user`; return the row and the token, which is shown once."""
+        token = "dsr_" + secrets.token_urlsafe(32)
+        return cls(user=user, token_hash=hash_token(token)), token

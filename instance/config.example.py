@@ -1,0 +1,15 @@
+# Copy to instance/config.py (git-ignored) and adjust. `make run` does this for you with a
+# fresh SECRET_KEY. Every key can also be set as an environment variable with a DSR_ prefix,
+# e.g. DSR_SQLALCHEMY_DATABASE_URI=postgresql+psycopg://dsr@localhost/dsr.
+
+SECRET_KEY = "change-me"
+
+# SQLite in this folder by default; PostgreSQL at scale:
+# SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://dsr:secret@localhost/dsr"
+
+# Behind HTTPS keep these True (the default). Only for http://127.0.0.1 during a local trial:
+SESSION_COOKIE_SECURE = True
+REMEMBER_COOKIE_SECURE = True
+
+# Working days for the legal clock: ISO country code and optional subdivision.
+HOLIDAY_COUNTRY = "DE"

@@ -1,0 +1,214 @@
+"""Fixtures: an app on a fresh, migrated database (SQLite, and PostgreSQL started here), clients,
+accounts of each role, and helpers that act as a person would (sign in, send forms)."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask_migrate
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from dsr import create_app
+from dsr.auth import hash_password
+from dsr.extensions import db
+from dsr.models import User, UserRole
+
+PASSWORD = "correct horse battery staple"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def config_for(database_url: str) -> dict[str, object]:
+    """Configuration of an app under test: a given database, cheap hashing, plain-HTTP cookies."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 8,
+        "ARGON2_PARALLELISM": 1,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "HOLIDAY_COUNTRY": "DE",
+    }
+
+
+def migrate(database_url: str) -> None:
+    """Build the schema the way `flask db upgrade` does."""
+    app = create_app(config_for(database_url))
+    with app.app_context():
+        flask_migrate.upgrade()
+        db.engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start a throw-away PostgreSQL server on 127.0.0.1; yield its URL without a database."""
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        pytest.fail("PostgreSQL is not installed: `make test` installs it (apt-get postgresql).")
+    bindir = bins[-1].parent
+    root = Path(tempfile.mkdtemp(prefix="dsr-pg-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        shutil.chown(root, "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", _free_port()
+    subprocess.run(
+        [*as_postgres, bindir / "initdb", "-D", data, "-U", "dsr", "--auth=trust",
+         "--encoding=UTF8", "--no-locale"],
+        check=True, capture_output=True,
+    )
+    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+               "-c synchronous_commit=off -c full_page_writes=off")
+    subprocess.run(
+        [*as_postgres, bindir / "pg_ctl", "-D", data, "-o", options, "-l", root / "log",
+         "-w", "start"],
+        check=True, capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://dsr@127.0.0.1:{port}"
+    finally:
+        subprocess.run(
+            [*as_postgres, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"],
+            capture_output=True, check=False,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _admin_sql(server: str, statement: str) -> None:
+    url = make_url(f"{server}/postgres")
+    with psycopg.connect(
+        host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
+    ) as connection:
+        connection.execute(statement)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> str:
+    """A migrated database that each test's database is copied from."""
+    _admin_sql(postgres_server, "CREATE DATABASE dsr_template")
+    migrate(f"{postgres_server}/dsr_template")
+    return "dsr_template"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test's database is copied from."""
+    path = tmp_path_factory.mktemp("template") / "dsr.sqlite"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "dsr.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    _admin_sql(server, f'CREATE DATABASE "{name}" TEMPLATE {template}')
+    yield f"{server}/{name}"
+    _admin_sql(server, f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh, migrated SQLite database, for tests that need no second backend."""
+    path = tmp_path / "dsr.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _app(database_url: str) -> Iterator[Flask]:
+    app = create_app(config_for(database_url))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """An app on a fresh database, inside an app context, on each backend."""
+    yield from _app(database_url)
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url: str) -> Iterator[Flask]:
+    """An app on a fresh SQLite database only."""
+    yield from _app(sqlite_url)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()
+
+
+def make_user(email: str, *roles: str, password: str = PASSWORD) -> User:
+    """Create and commit an account with `roles`."""
+    user = User(email=email, password_hash=hash_password(password))
+    user.roles = [UserRole(role=role) for role in roles]
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def users(app: Flask) -> dict[str, User]:
+    """One account per role, plus one holding both staff and legal."""
+    return {
+        "staff": make_user("staff@example.org", "staff"),
+        "legal": make_user("legal@example.org", "legal"),
+        "admin": make_user("admin@example.org", "admin"),
+        "staff_legal": make_user("both@example.org", "staff", "legal"),
+    }
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """Read the CSRF token from the page at `url`, as a browser would have it."""
+    page = client.get(url).get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page)
+    assert tag, f"no CSRF token on {url}"
+    value = re.search(r'value="([^"]+)"', tag.group(0))
+    assert value
+    return value.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    """Sign in through the form, CSRF token and all; return the response."""
+    token = csrf_token(client, "/staff/sign-in")
+    return client.post(
+        "/staff/sign-in", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture
+def staff_client(client: FlaskClient, users: dict[str, User]) -> FlaskClient:
+    """A client signed in as the staff account."""
+    assert sign_in(client, "staff@example.org").status_code == 302
+    return client

@@ -1,0 +1,223 @@
+"""The engine: each trigger moves a request and audits it; refusals are clear errors."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from dsr import audit, engine
+from dsr.actors import Actor
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import AuditEvent, Request
+from tests.factories import make_request
+
+REASON = "The requester asked for the same data twice this week."
+
+# Every (workflow, trigger, from state) with the state it must lead to and a role allowed to
+# fire it. Written out by hand: a change to a workflow must change this table too.
+TRIGGER_CASES = [
+    ("access", "verify", "submitted", "verified", "subject"),
+    ("access", "expire", "submitted", "expired", "system"),
+    ("access", "start_collection", "verified", "collecting", "staff"),
+    ("access", "finish_collection", "collecting", "in_review", "system"),
+    ("access", "approve", "in_review", "approved", "staff"),
+    ("access", "release", "approved", "fulfilled", "system"),
+    ("access", "close", "fulfilled", "closed", "staff"),
+    *[("access", "reject", s, "rejected", "staff")
+      for s in ("verified", "collecting", "in_review", "approved")],
+    *[("access", "withdraw", s, "withdrawn", "subject")
+      for s in ("submitted", "verified", "collecting", "in_review", "approved")],
+    *[("access", "extend", s, s, "staff")
+      for s in ("verified", "collecting", "in_review", "approved")],
+    ("correction", "verify", "submitted", "verified", "subject"),
+    ("correction", "expire", "submitted", "expired", "system"),
+    ("correction", "start_review", "verified", "in_review", "staff"),
+    ("correction", "decide", "in_review", "decided", "staff"),
+    ("correction", "apply", "decided", "applying", "system"),
+    ("correction", "confirm_applied", "applying", "applied", "system"),
+    ("correction", "close", "applied", "closed", "staff"),
+    ("correction", "close", "decided", "closed", "staff"),
+    *[("correction", "reject", s, "rejected", "staff") for s in ("verified", "in_review")],
+    *[("correction", "withdraw", s, "withdrawn", "subject")
+      for s in ("submitted", "verified", "in_review")],
+    *[("correction", "extend", s, s, "staff") for s in ("verified", "in_review")],
+    ("disclosure", "start_review", "received", "legal_review", "legal"),
+    ("disclosure", "approve", "legal_review", "approved", "legal"),
+    ("disclosure", "refuse", "legal_review", "refused", "legal"),
+    ("disclosure", "start_collection", "approved", "collecting", "legal"),
+    ("disclosure", "review_package", "collecting", "package_reviewed", "legal"),
+    ("disclosure", "disclose", "package_reviewed", "disclosed", "legal"),
+    ("disclosure", "notify_subject", "disclosed", "subject_notified", "legal"),
+    ("disclosure", "notify_subject", "notification_deferred", "subject_notified", "system"),
+    ("disclosure", "defer_notification", "disclosed", "notification_deferred", "legal"),
+    ("disclosure", "close", "subject_notified", "closed", "legal"),
+    *[("disclosure", "withdraw", s, "withdrawn", "legal")
+      for s in ("received", "legal_review", "approved", "collecting")],
+]
+
+
+def actor(*roles: str) -> Actor:
+    return Actor(f"test:{'+'.join(roles)}", frozenset(roles))
+
+
+def takes_reason(kind: str, trigger: str) -> bool:
+    spec = next(t for t in engine.workflow_for(kind)["transitions"] if t["trigger"] == trigger)
+    return "reason" in spec.get("fields", [])
+
+
+@pytest.mark.parametrize(("kind", "trigger", "source", "dest", "role"), TRIGGER_CASES)
+def test_trigger_moves_the_request_and_audits_it(
+    app: Flask, kind: str, trigger: str, source: str, dest: str, role: str
+) -> None:
+    case = make_request(kind, source)
+    data = {"reason": REASON} if takes_reason(kind, trigger) else {}
+
+    engine.fire(case, trigger, actor=actor(role), **data)
+    db.session.commit()
+
+    db.session.expire_all()
+    assert db.session.get(Request, case.id).state == dest
+    last = audit.events_for(case.id)[-1]
+    assert (last.action, last.actor) == ("request.transition", f"test:{role}")
+    assert last.details == {
+        "trigger": trigger, "from_state": source, "to_state": dest, "fields": sorted(data),
+    }
+    if data:
+        assert case.decision_reason == REASON
+        assert REASON not in str([e.details for e in audit.events_for(case.id)])
+    assert audit.verify().intact
+
+
+def test_unknown_trigger_is_refused_with_the_allowed_triggers(app: Flask) -> None:
+    case = make_request("access", "in_review")
+    with pytest.raises(engine.UnknownTrigger) as refused:
+        engine.fire(case, "teleport", actor=actor("staff"))
+    assert refused.value.status == 409
+    assert "teleport" in refused.value.message
+    assert refused.value.allowed == ["approve", "reject", "withdraw", "extend"]
+
+
+def test_trigger_from_the_wrong_state_is_refused_and_nothing_changes(app: Flask) -> None:
+    case = make_request("access", "verified")
+    events_before = len(audit.events_for(case.id))
+    with pytest.raises(engine.InvalidTransition) as refused:
+        engine.fire(case, "approve", actor=actor("staff"))
+    db.session.rollback()
+    assert refused.value.status == 409
+    assert "verified" in refused.value.message
+    assert "start_collection" in refused.value.allowed
+    assert db.session.get(Request, case.id).state == "verified"
+    assert len(audit.events_for(case.id)) == events_before
+
+
+@pytest.mark.parametrize(
+    ("kind", "state", "trigger", "roles"),
+    [
+        ("access", "in_review", "approve", ("legal",)),
+        ("access", "in_review", "approve", ("subject",)),
+        ("access", "in_review", "approve", ("admin",)),
+        ("access", "submitted", "verify", ("staff",)),
+        ("disclosure", "legal_review", "approve", ("staff",)),
+        ("access", "submitted", "expire", ("staff", "legal")),
+    ],
+)
+def test_wrong_role_is_refused_with_403(
+    app: Flask, kind: str, state: str, trigger: str, roles: tuple[str, ...]
+) -> None:
+    case = make_request(kind, state)
+    with pytest.raises(engine.RoleNotAllowed) as refused:
+        engine.fire(case, trigger, actor=actor(*roles))
+    assert refused.value.status == 403
+    assert trigger in refused.value.message
+    assert trigger not in refused.value.allowed
+
+
+@pytest.mark.parametrize("reason", [None, "", "   \n"])
+def test_rejection_without_a_reason_is_refused(app: Flask, reason: str | None) -> None:
+    case = make_request("access", "in_review")
+    data = {} if reason is None else {"reason": reason}
+    with pytest.raises(engine.GuardRefused) as refused:
+        engine.fire(case, "reject", actor=actor("staff"), **data)
+    assert refused.value.status == 422
+    assert refused.value.message == "A reason is required."
+    db.session.rollback()
+    assert db.session.get(Request, case.id).state == "in_review"
+
+
+def test_data_a_trigger_does_not_take_is_refused(app: Flask) -> None:
+    case = make_request("access", "in_review")
+    with pytest.raises(engine.GuardRefused, match="takes no reason"):
+        engine.fire(case, "approve", actor=actor("staff"), reason="because")
+
+
+def test_deadline_extends_once_to_three_months_after_receipt(app: Flask) -> None:
+    case = make_request("access", "in_review")
+    first_due = case.due_at
+    engine.fire(case, "extend", actor=actor("staff"), reason="Forty systems to search.")
+    db.session.commit()
+    assert case.state == "in_review"
+    assert case.extended_at is not None
+    assert case.due_at - first_due > timedelta(days=55)
+
+    with pytest.raises(engine.GuardRefused, match="already been extended"):
+        engine.fire(case, "extend", actor=actor("staff"), reason="Again.")
+
+
+def test_extension_after_the_due_date_is_refused(app: Flask) -> None:
+    case = make_request("access", "in_review", received_at=utcnow() - timedelta(days=40))
+    with pytest.raises(engine.GuardRefused, match="deadline has passed"):
+        engine.fire(case, "extend", actor=actor("staff"), reason="Too late.")
+
+
+def test_concurrent_transitions_from_one_state_have_exactly_one_winner(app: Flask) -> None:
+    case = make_request("access", "in_review")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(trigger: str, data: dict[str, str]) -> None:
+        with app.app_context():
+            mine = db.session.get(Request, case.id)
+            assert mine is not None and mine.state == "in_review"
+            barrier.wait()
+            try:
+                engine.fire(mine, trigger, actor=actor("staff"), **data)
+                db.session.commit()
+                outcomes.append(trigger)
+            except engine.ConcurrentTransition as error:
+                db.session.rollback()
+                assert error.status == 409
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=decide, args=("approve", {})),
+        threading.Thread(target=decide, args=("reject", {"reason": REASON})),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) in (["approve", "refused"], ["refused", "reject"])
+    db.session.expire_all()
+    final = db.session.get(Request, case.id)
+    assert final is not None
+    winner = "approved" if "approve" in outcomes else "rejected"
+    assert final.state == winner
+    transitions = [e for e in audit.events_for(case.id) if e.action == "request.transition"]
+    assert [e.details["to_state"] for e in transitions] == [winner]
+    assert audit.verify().intact
+
+
+def test_opening_a_request_sets_its_deadline_and_audits_it(app: Flask) -> None:
+    case = make_request("correction")
+    assert case.state == "submitted"
+    assert case.due_at > case.received_at + timedelta(days=27)
+    assert len(case.reference) == 19
+    event = db.session.execute(db.select(AuditEvent)).scalars().one()
+    assert (event.action, event.request_id, event.details) == (
+        "request.opened", case.id, {"type": "correction"},
+    )
