@@ -50,5 +50,5 @@ unit: $(VENV)/.test system-packages
 
 test: lint types unit
 
-bench: $(VENV)/.app instance/config.py
-	$(BIN)/python bench/run.py
+bench: $(VENV)/.app
+	$(BIN)/python bench/engine.py

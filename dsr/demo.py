@@ -15,7 +15,7 @@ from dsr.models import Request, Role, User, UserRole
 
 demo_cli = click.Group("demo", help="Demo data for trying dsr out.")
 
-DEMO_DOMAIN = "demo.dsr.invalid"
+DEMO_DOMAIN = "demo.example.org"
 
 # Subjects at example.com (a reserved domain: no e-mail ever reaches a real person), how many
 # days ago each asked, and the triggers that bring each request to where it stands.

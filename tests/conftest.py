@@ -115,14 +115,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for one test, on each backend in turn."""
-    if request.param == "sqlite":
-        path = tmp_path / "dsr.sqlite"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
+def _postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
     server = request.getfixturevalue("postgres_server")
     template = request.getfixturevalue("postgres_template")
     name = f"test_{uuid.uuid4().hex[:12]}"
@@ -131,12 +124,29 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _admin_sql(server, f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "dsr.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        yield from _postgres_database(request)
+
+
 @pytest.fixture
 def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     """A fresh, migrated SQLite database, for tests that need no second backend."""
     path = tmp_path / "dsr.sqlite"
     shutil.copyfile(sqlite_template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, for what only PostgreSQL has."""
+    yield from _postgres_database(request)
 
 
 def _app(database_url: str) -> Iterator[Flask]:
@@ -157,6 +167,12 @@ def app(database_url: str) -> Iterator[Flask]:
 def sqlite_app(sqlite_url: str) -> Iterator[Flask]:
     """An app on a fresh SQLite database only."""
     yield from _app(sqlite_url)
+
+
+@pytest.fixture
+def postgres_app(postgres_url: str) -> Iterator[Flask]:
+    """An app on a fresh PostgreSQL database only."""
+    yield from _app(postgres_url)
 
 
 @pytest.fixture

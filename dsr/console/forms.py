@@ -1,7 +1,7 @@
 """Forms of the staff console."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 REASON_MAX = 4000
@@ -20,10 +20,23 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    type = SelectField("Type", choices=[("", "All types")], default="")
-    state = SelectField("State", choices=[("", "All states")], default="")
+    type = SelectField("Type", default="")
+    state = SelectField("State", default="")
     due = SelectField(
         "Due",
-        choices=[("", "Any time"), ("soon", "Due within 7 days"), ("overdue", "Overdue")],
+        choices=[
+            SelectChoice("", "Any time"),
+            SelectChoice("soon", "Due within 7 days"),
+            SelectChoice("overdue", "Overdue"),
+        ],
         default="",
     )
+
+    def offer(self, types: list[str], states: list[str]) -> None:
+        """Fill the type and state choices from the workflows."""
+        self.type.choices = [SelectChoice("", "All types")] + [
+            SelectChoice(t, t.capitalize()) for t in types
+        ]
+        self.state.choices = [SelectChoice("", "All states")] + [
+            SelectChoice(s, s.replace("_", " ")) for s in states
+        ]

@@ -13,7 +13,7 @@ from dsr.auth import roles_required
 from dsr.console.forms import QueueFilterForm, TransitionForm
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import Request, RequestType
+from dsr.models import AuditEvent, Request, RequestType, User
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
@@ -47,9 +47,9 @@ def _filtered(form: QueueFilterForm) -> Select[tuple[Request]]:
 def queue() -> str | tuple[str, int]:
     """List requests, soonest due first, with filters by type, state and deadline."""
     form = QueueFilterForm(request.args)
-    form.type.choices = [("", "All types")] + [(t, t.capitalize()) for t in STAFF_TYPES]
-    states = sorted({s for t in STAFF_TYPES for s in engine.workflow_for(t)["states"]})
-    form.state.choices = [("", "All states")] + [(s, s.replace("_", " ")) for s in states]
+    form.offer(
+        STAFF_TYPES, sorted({s for t in STAFF_TYPES for s in engine.workflow_for(t)["states"]})
+    )
     if request.args and not form.validate():
         return render_template(
             "console/queue.html", form=form, requests=[], total=0, answered=set()
@@ -76,17 +76,26 @@ def _staff_request(reference: str) -> Request:
     return found
 
 
+def _actor_names(events: list[AuditEvent]) -> dict[str, str]:
+    """Name the staff accounts behind `user:<id>` actors, in one query."""
+    ids = {int(e.actor.removeprefix("user:")) for e in events if e.actor.startswith("user:")}
+    rows = db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all()
+    return {f"user:{user_id}": email for user_id, email in rows}
+
+
 def _render_request(
     case: Request, form: TransitionForm | None = None, status: int = 200
 ) -> tuple[str, int]:
     actor = Actor.for_user(current_user)
+    events = audit.events_for(case.id)
     return (
         render_template(
             "console/request.html",
             case=case,
             actions=engine.available(case, actor),
             form=form or TransitionForm(),
-            events=audit.events_for(case.id),
+            events=events,
+            actors=_actor_names(events),
             now=utcnow(),
             answered=_answered_states(),
         ),

@@ -1,0 +1,166 @@
+"""The JSON API: bearer tokens, request details, transitions with 200, 403, 409 and 422."""
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import ApiToken, AuditEvent, Request
+from tests.factories import make_request
+
+
+def token_for(user) -> str:  # type: ignore[no-untyped-def]
+    row, token = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.commit()
+    return token
+
+
+@pytest.fixture
+def staff_api(client: FlaskClient, users) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"Authorization": f"Bearer {token_for(users['staff'])}"}
+
+
+@pytest.mark.parametrize(
+    "header", [None, "Bearer", "Bearer dsr_not-a-real-token", "Basic c3RhZmY6cGFzcw=="]
+)
+def test_no_valid_token_gets_401(client: FlaskClient, users, header: str | None) -> None:  # type: ignore[no-untyped-def]
+    case = make_request("access", "in_review")
+    headers = {"Authorization": header} if header else {}
+    response = client.get(f"/api/v1/requests/{case.reference}", headers=headers)
+    assert response.status_code == 401
+    assert response.json == {
+        "error": {"status": 401, "message": "A valid bearer token is required."}
+    }
+
+
+def test_a_revoked_token_gets_401(client: FlaskClient, users, staff_api) -> None:  # type: ignore[no-untyped-def]
+    db.session.execute(select(ApiToken)).scalar_one().revoked_at = utcnow()
+    db.session.commit()
+    assert client.get("/api/v1/requests", headers=staff_api).status_code == 401
+
+
+def test_a_session_cookie_is_not_enough_for_the_api(staff_client: FlaskClient) -> None:
+    case = make_request("access", "in_review")
+    response = staff_client.post(
+        f"/api/v1/requests/{case.reference}/transitions", json={"trigger": "approve"}
+    )
+    assert response.status_code == 401
+
+
+def test_legal_token_cannot_use_the_staff_api(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {token_for(users['legal'])}"}
+    response = client.get("/api/v1/requests", headers=headers)
+    assert response.status_code == 403
+
+
+def test_get_request_returns_state_due_date_and_allowed_triggers(
+    client: FlaskClient, staff_api: dict[str, str]
+) -> None:
+    case = make_request("access", "in_review", email="ina@example.com")
+    response = client.get(f"/api/v1/requests/{case.reference}", headers=staff_api)
+    assert response.status_code == 200
+    body = response.json
+    assert body["id"] == case.reference
+    assert body["state"] == "in_review"
+    assert body["due_at"] == case.due_at.isoformat()
+    assert body["requester"]["email"] == "ina@example.com"
+    assert body["allowed_triggers"] == ["approve", "reject", "withdraw", "extend"]
+    view = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "request.view")
+    ).scalar_one()
+    assert view.details == {"via": "api"}
+
+
+def test_list_filters_by_state(client: FlaskClient, staff_api: dict[str, str]) -> None:
+    wanted = make_request("access", "verified")
+    make_request("access", "in_review")
+    response = client.get("/api/v1/requests?state=verified", headers=staff_api)
+    assert [r["id"] for r in response.json["requests"]] == [wanted.reference]
+
+
+def test_transition_returns_the_new_state(client: FlaskClient, staff_api: dict[str, str]) -> None:
+    case = make_request("access", "in_review")
+    response = client.post(
+        f"/api/v1/requests/{case.reference}/transitions", headers=staff_api,
+        json={"trigger": "approve"},
+    )
+    assert response.status_code == 200
+    assert response.json["state"] == "approved"
+    assert response.json["allowed_triggers"] == ["release", "reject", "withdraw", "extend"]
+    db.session.expire_all()
+    assert db.session.get(Request, case.id).state == "approved"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"trigger": "close"}, 409, "'close' is not possible while the request is 'in_review'."),
+        ({"trigger": "teleport"}, 409, "access requests have no action 'teleport'."),
+        ({"trigger": "reject"}, 422, "A reason is required."),
+    ],
+)
+def test_refused_transitions_explain_and_list_the_allowed_triggers(
+    client: FlaskClient, staff_api: dict[str, str], body: dict[str, str], status: int,
+    message: str,
+) -> None:
+    case = make_request("access", "in_review")
+    response = client.post(
+        f"/api/v1/requests/{case.reference}/transitions", headers=staff_api, json=body
+    )
+    assert response.status_code == status
+    assert response.json["error"]["message"] == message
+    assert response.json["error"]["allowed_triggers"] == ["approve", "reject", "withdraw", "extend"]
+    db.session.expire_all()
+    assert db.session.get(Request, case.id).state == "in_review"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"not json", b"[]", b'{"trigger": 3}', b'{"trigger": "reject", "reason": ["x"]}'],
+)
+def test_malformed_bodies_get_400(
+    client: FlaskClient, staff_api: dict[str, str], payload: bytes
+) -> None:
+    case = make_request("access", "in_review")
+    response = client.post(
+        f"/api/v1/requests/{case.reference}/transitions", headers=staff_api, data=payload,
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json["error"]["status"] == 400
+
+
+def test_audit_lists_the_requests_events_oldest_first(
+    client: FlaskClient, staff_api: dict[str, str]
+) -> None:
+    case = make_request("access", "in_review")
+    client.post(f"/api/v1/requests/{case.reference}/transitions", headers=staff_api,
+                json={"trigger": "reject", "reason": "Manifestly unfounded: see note 4."})
+    response = client.get(f"/api/v1/requests/{case.reference}/audit", headers=staff_api)
+    events = response.json["events"]
+    assert [e["action"] for e in events] == ["request.opened", "request.transition"]
+    assert events[1]["details"]["to_state"] == "rejected"
+    assert "Manifestly" not in str(events)
+
+
+def test_a_trigger_for_another_role_gets_403(
+    client: FlaskClient, staff_api: dict[str, str]
+) -> None:
+    case = make_request("access", "submitted")
+    response = client.post(
+        f"/api/v1/requests/{case.reference}/transitions", headers=staff_api,
+        json={"trigger": "verify"},
+    )
+    assert response.status_code == 403
+    assert response.json["error"] == {
+        "status": 403, "message": "'verify' needs the role subject.",
+        "allowed_triggers": ["withdraw"],
+    }
+
+
+def test_unknown_request_gets_a_json_404(client: FlaskClient, staff_api: dict[str, str]) -> None:
+    response = client.get("/api/v1/requests/0000-0000-0000-0000", headers=staff_api)
+    assert response.status_code == 404
+    assert response.json["error"]["message"] == "There is no request with that id."

@@ -1,0 +1,181 @@
+"""Sign-in, roles, CSRF, cookies, and the account and token commands."""
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import select
+
+from dsr import create_app
+from dsr.extensions import db
+from dsr.models import ApiToken, AuditEvent, User, hash_token
+from tests.conftest import PASSWORD, config_for, csrf_token, sign_in
+
+
+def actions() -> list[str]:
+    return list(db.session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
+
+
+def test_staff_sign_in_reaches_the_queue_and_is_audited(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+    response = sign_in(client, "Staff@Example.org ")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/console/"
+    assert "Requests" in client.get("/console/").get_data(as_text=True)
+    assert "auth.sign_in" in actions()
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("staff@example.org", "wrong password"), ("nobody@example.org", PASSWORD)],
+)
+def test_a_failed_sign_in_says_so_without_telling_which_part_was_wrong(
+    client: FlaskClient, users, email: str, password: str  # type: ignore[no-untyped-def]
+) -> None:
+    response = sign_in(client, email, password)
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert "do not match an active account" in page
+    assert f'value="{email}"' in page, "the e-mail address typed is kept"
+    assert client.get("/console/").status_code == 302
+
+
+def test_an_inactive_account_cannot_sign_in(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+    users["staff"].active = False
+    db.session.commit()
+    assert sign_in(client, "staff@example.org").status_code == 401
+
+
+def test_malformed_sign_in_fields_get_400_with_messages(client: FlaskClient) -> None:
+    token = csrf_token(client, "/staff/sign-in")
+    response = client.post(
+        "/staff/sign-in", data={"email": "not-an-address", "password": "", "csrf_token": token}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Invalid email address." in page
+    assert "This field is required." in page
+    assert 'value="not-an-address"' in page
+
+
+def test_a_form_without_its_csrf_token_is_refused(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/staff/sign-in", data={"email": "staff@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 400
+    assert "The form expired or was sent from another page" in response.get_data(as_text=True)
+
+
+def test_a_missing_role_gets_a_clear_403_page(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "legal@example.org")
+    response = client.get("/console/")
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "Not allowed" in page
+    assert "This page needs the role staff or admin." in page
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/console/requests/AAAA-BBBB-CCCC-DDDD")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/sign-in?next=")
+
+
+@pytest.mark.parametrize(
+    ("target", "landing"),
+    [
+        ("/console/?state=verified", "/console/?state=verified"),
+        ("https://evil.example/steal", "/console/"),
+        ("//evil.example/steal", "/console/"),
+    ],
+)
+def test_sign_in_follows_next_only_within_the_site(
+    client: FlaskClient, users, target: str, landing: str  # type: ignore[no-untyped-def]
+) -> None:
+    token = csrf_token(client, "/staff/sign-in")
+    response = client.post(
+        "/staff/sign-in", query_string={"next": target},
+        data={"email": "staff@example.org", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == landing
+
+
+def test_sign_out_takes_a_post_and_ends_the_session(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "staff@example.org")
+    assert client.get("/staff/sign-out").status_code == 405
+    token = csrf_token(client, "/console/")
+    assert client.post("/staff/sign-out", data={"csrf_token": token}).status_code == 302
+    assert client.get("/console/").status_code == 302
+    assert "auth.sign_out" in actions()
+
+
+def test_session_cookie_is_httponly_samesite_and_secure_by_default(sqlite_url: str) -> None:
+    config = config_for(sqlite_url)
+    del config["SESSION_COOKIE_SECURE"], config["REMEMBER_COOKIE_SECURE"]
+    app = create_app(config)
+    client = app.test_client()
+    response = client.get("/staff/sign-in")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie
+
+
+def test_passwords_are_stored_as_argon2id_hashes(users) -> None:  # type: ignore[no-untyped-def]
+    stored = users["staff"].password_hash
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_users_create_makes_an_account_with_several_roles(
+    app: Flask, runner: FlaskCliRunner, client: FlaskClient
+) -> None:
+    result = runner.invoke(
+        args=["users", "create", "Lena@Example.org", "--role", "staff", "--role", "legal"],
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "with the role(s) legal, staff" in result.output
+    user = db.session.execute(select(User).where(User.email == "lena@example.org")).scalar_one()
+    assert user.role_names == {"staff", "legal"}
+    assert sign_in(client, "lena@example.org").status_code == 302
+    assert "user.created" in actions()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["not-an-address", "--role", "staff"], "Invalid value for EMAIL"),
+        (["a@example.org", "--role", "boss"], "'boss' is not one of"),
+        (["a@example.org"], "Missing option '--role'"),
+        (["a@example.org", "--role", "staff", "--password", "short"], "at least 12"),
+        (["staff@example.org", "--role", "staff"], "exists"),
+    ],
+)
+def test_users_create_refuses_bad_input_clearly(
+    users, runner: FlaskCliRunner, args: list[str], message: str  # type: ignore[no-untyped-def]
+) -> None:
+    if "--password" not in args:
+        args = [*args, "--password", PASSWORD]
+    result = runner.invoke(args=["users", "create", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert db.session.execute(select(User)).scalars().all().__len__() == 4
+
+
+def test_tokens_create_prints_the_token_last_and_stores_only_its_hash(
+    users, runner: FlaskCliRunner  # type: ignore[no-untyped-def]
+) -> None:
+    result = runner.invoke(args=["tokens", "create", "staff@example.org"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert re.fullmatch(r"dsr_[A-Za-z0-9_-]{40,}", token)
+    row = db.session.execute(select(ApiToken)).scalar_one()
+    assert row.token_hash == hash_token(token)
+    assert token not in row.token_hash
+
+
+def test_tokens_create_for_an_unknown_account_fails_clearly(runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["tokens", "create", "ghost@example.org"])
+    assert result.exit_code == 1
+    assert "No account has the e-mail address ghost@example.org." in result.output

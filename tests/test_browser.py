@@ -1,0 +1,103 @@
+"""A real Chromium (Playwright) with JavaScript switched off, against dsr served on 127.0.0.1:
+a staff member signs in, finds a request in the queue and decides it; a legal member is told
+the console is not theirs."""
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from dsr.extensions import db
+from tests.conftest import PASSWORD, make_user
+from tests.factories import make_request
+
+CHROMIUM = "/usr/bin/chromium"
+# Chromium's own calls home fail on this closed network; these flags stop it from trying.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(sqlite_app: Flask) -> Iterator[str]:
+    """Serve the app on a free port of 127.0.0.1 in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: `make test` installs it (apt-get chromium).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/staff/sign-in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_staff_decide_a_request_from_the_queue(
+    sqlite_app: Flask, live_server: str, page: Page
+) -> None:
+    make_user("staff@example.org", "staff")
+    reference = make_request(
+        "access", "in_review", email="rosa@example.com", name="Rosa Rivera"
+    ).reference
+    make_request("correction", "verified", name="Other Person")
+    db.session.remove()
+
+    sign_in(page, live_server, "staff@example.org")
+    expect(page.get_by_role("heading", name="Requests")).to_be_visible()
+    page.get_by_label("State").select_option("in_review")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("cell", name="Other Person")).to_have_count(0)
+
+    page.get_by_role("link", name=reference).click()
+    expect(page.get_by_text("rosa@example.com")).to_be_visible()
+    page.get_by_label("Reason for “Reject”").fill("Manifestly excessive: third request today.")
+    page.get_by_role("button", name="Reject").click()
+
+    expect(page.get_by_role("status")).to_have_text("Done: the request is now rejected.")
+    expect(page.get_by_text("Manifestly excessive: third request today.")).to_be_visible()
+    expect(page.get_by_text("reject: in review → rejected")).to_be_visible()
+    expect(page.get_by_role("button", name="Approve release")).to_have_count(0)
+
+
+def test_legal_see_a_clear_403_page_in_the_staff_console(
+    sqlite_app: Flask, live_server: str, page: Page
+) -> None:
+    make_user("legal@example.org", "legal")
+    db.session.remove()
+    sign_in(page, live_server, "legal@example.org")
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(page.get_by_text("This page needs the role staff or admin.")).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")

@@ -1,0 +1,152 @@
+"""The staff console: the queue with its filters, a request's page, and its action buttons."""
+
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import AuditEvent, Request
+from tests.conftest import csrf_token
+from tests.factories import make_request
+
+
+def refs(page: str, *cases: Request) -> list[bool]:
+    return [case.reference in page for case in cases]
+
+
+def test_queue_lists_requests_soonest_due_first_and_flags_overdue(
+    staff_client: FlaskClient,
+) -> None:
+    old = make_request("access", "in_review", name="Olga Old",
+                       received_at=utcnow() - timedelta(days=45))
+    new = make_request("correction", "verified", name="Nina New")
+    page = staff_client.get("/console/").get_data(as_text=True)
+    assert page.index(old.reference) < page.index(new.reference)
+    assert page.count("overdue</strong>") == 1
+    assert "2 requests" in page
+
+
+def test_disclosures_never_appear_in_the_staff_queue(staff_client: FlaskClient) -> None:
+    secret = make_request("disclosure", name="Target Person")
+    page = staff_client.get("/console/").get_data(as_text=True)
+    assert secret.reference not in page
+    assert staff_client.get(f"/console/requests/{secret.reference}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ({"type": "correction"}, [False, True, False]),
+        ({"state": "in_review"}, [True, False, False]),
+        ({"due": "overdue"}, [True, False, False]),
+        ({"due": "soon"}, [False, False, True]),
+    ],
+)
+def test_queue_filters(staff_client: FlaskClient, query: dict[str, str], shown: list[bool]) -> None:
+    overdue = make_request("access", "in_review", received_at=utcnow() - timedelta(days=40))
+    correction = make_request("correction", "verified")
+    soon = make_request("access", "verified", received_at=utcnow() - timedelta(days=27))
+    page = staff_client.get("/console/", query_string=query).get_data(as_text=True)
+    assert refs(page, overdue, correction, soon) == shown
+
+
+def test_answered_requests_are_not_overdue(staff_client: FlaskClient) -> None:
+    done = make_request("access", "fulfilled", received_at=utcnow() - timedelta(days=45))
+    page = staff_client.get("/console/", query_string={"due": "overdue"}).get_data(as_text=True)
+    assert done.reference not in page
+
+
+def test_an_unknown_filter_value_gets_400_and_a_message(staff_client: FlaskClient) -> None:
+    response = staff_client.get("/console/", query_string={"state": "sideways"})
+    assert response.status_code == 400
+    assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+def test_request_page_shows_the_facts_and_audits_the_view(staff_client: FlaskClient) -> None:
+    case = make_request("access", "in_review", email="ida@example.com", name="Ida Ines")
+    page = staff_client.get(f"/console/requests/{case.reference}").get_data(as_text=True)
+    assert "ida@example.com" in page and "Ida Ines" in page
+    assert "Approve release" in page and "Reject" in page and "Start collection" not in page
+    views = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "request.view")
+    ).scalars().all()
+    assert [v.request_id for v in views] == [case.id]
+    assert "ida@example.com" not in str(views[0].details)
+
+
+def post_action(client: FlaskClient, case: Request, trigger: str, **fields: str):  # type: ignore[no-untyped-def]
+    token = csrf_token(client, f"/console/requests/{case.reference}")
+    return client.post(
+        f"/console/requests/{case.reference}/transitions",
+        data={"trigger": trigger, "csrf_token": token, **fields},
+    )
+
+
+def test_an_action_button_moves_the_request(staff_client: FlaskClient) -> None:
+    case = make_request("access", "verified")
+    response = post_action(staff_client, case, "start_collection")
+    assert response.status_code == 302
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Done: the request is now collecting." in page
+    assert "start_collection: verified → collecting" in page
+
+
+def test_reject_without_reason_is_refused_and_the_page_explains(staff_client: FlaskClient) -> None:
+    case = make_request("access", "in_review")
+    response = post_action(staff_client, case, "reject", reason="  ")
+    assert response.status_code == 422
+    assert "A reason is required." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Request, case.id).state == "in_review"
+
+
+def test_a_refused_extension_keeps_the_reason_typed(staff_client: FlaskClient) -> None:
+    case = make_request("access", "in_review", received_at=utcnow() - timedelta(days=40))
+    typed = "Three archives to search & a <holiday>"
+    response = post_action(staff_client, case, "extend", reason=typed)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The deadline has passed" in page
+    assert "Three archives to search &amp; a &lt;holiday&gt;" in page
+
+
+def test_a_stale_button_gets_409_with_what_is_possible_now(staff_client: FlaskClient) -> None:
+    case = make_request("access", "in_review")
+    token = csrf_token(staff_client, f"/console/requests/{case.reference}")
+    case.state = "approved"  # someone else approved it meanwhile
+    db.session.commit()
+    response = staff_client.post(
+        f"/console/requests/{case.reference}/transitions",
+        data={"trigger": "approve", "csrf_token": token},
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "not possible while the request is &#39;approved&#39;" in page
+    assert "Release to subject" in page
+    assert "Approve release" not in page
+
+
+def test_an_unknown_action_gets_409(staff_client: FlaskClient) -> None:
+    case = make_request("access", "in_review")
+    response = post_action(staff_client, case, "teleport")
+    assert response.status_code == 409
+    assert "no action &#39;teleport&#39;" in response.get_data(as_text=True)
+
+
+def test_an_action_without_csrf_token_is_refused(staff_client: FlaskClient) -> None:
+    case = make_request("access", "verified")
+    response = staff_client.post(
+        f"/console/requests/{case.reference}/transitions", data={"trigger": "start_collection"}
+    )
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Request, case.id).state == "verified"
+
+
+def test_an_unknown_reference_gets_a_404_page(staff_client: FlaskClient) -> None:
+    response = staff_client.get("/console/requests/0000-0000-0000-0000")
+    assert response.status_code == 404
+    assert "There is no request with that reference." in response.get_data(as_text=True)
