@@ -41,6 +41,12 @@ def test_a_revoked_token_gets_401(client: FlaskClient, users, staff_api) -> None
     assert client.get("/api/v1/requests", headers=staff_api).status_code == 401
 
 
+def test_a_deactivated_accounts_token_gets_401(client: FlaskClient, users, staff_api) -> None:  # type: ignore[no-untyped-def]
+    users["staff"].active = False
+    db.session.commit()
+    assert client.get("/api/v1/requests", headers=staff_api).status_code == 401
+
+
 def test_a_session_cookie_is_not_enough_for_the_api(staff_client: FlaskClient) -> None:
     case = make_request("access", "in_review")
     response = staff_client.post(

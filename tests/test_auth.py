@@ -179,3 +179,15 @@ def test_tokens_create_for_an_unknown_account_fails_clearly(runner: FlaskCliRunn
     result = runner.invoke(args=["tokens", "create", "ghost@example.org"])
     assert result.exit_code == 1
     assert "No account has the e-mail address ghost@example.org." in result.output
+
+
+def test_users_list_and_deactivate(users, runner: FlaskCliRunner, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+    listed = runner.invoke(args=["users", "list"]).output.splitlines()
+    assert any(line.split() == ["both@example.org", "legal,staff", "active"] for line in listed)
+
+    result = runner.invoke(args=["users", "deactivate", "staff@example.org"])
+    assert result.exit_code == 0, result.output
+    assert sign_in(client, "staff@example.org").status_code == 401
+    listed = runner.invoke(args=["users", "list"]).output.splitlines()
+    assert any(line.split() == ["staff@example.org", "staff", "deactivated"] for line in listed)
+    assert "user.deactivated" in actions()

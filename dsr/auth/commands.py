@@ -56,6 +56,25 @@ def create_user(email: str, roles: tuple[str, ...], password: str) -> None:
     click.echo(f"Created account {user.id} with the role(s) {', '.join(sorted(set(roles)))}.")
 
 
+@users_cli.command("list")
+def list_users() -> None:
+    """List the accounts with their roles and whether they may sign in."""
+    for user in db.session.execute(select(User).order_by(User.email)).scalars():
+        status = "active" if user.active else "deactivated"
+        click.echo(f"{user.email:<40} {','.join(sorted(user.role_names)):<20} {status}")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate_user(email: str) -> None:
+    """Stop an account from signing in and using its API tokens (its history stays)."""
+    user = _account(email)
+    user.active = False
+    audit.record("user.deactivated", actor=CLI, user_id=user.id)
+    db.session.commit()
+    click.echo(f"Deactivated account {user.id}; it can no longer sign in or use its tokens.")
+
+
 @tokens_cli.command("create")
 @click.argument("email")
 def create_token(email: str) -> None:
