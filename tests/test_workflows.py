@@ -59,29 +59,27 @@ def test_definitions_are_consistent(name: str) -> None:
     assert len(pairs) == len(set(pairs))
 
 
+def reachable(edges: set[tuple[str, str]], start: str) -> set[str]:
+    """Return the states that `edges` lead to from `start`, `start` included."""
+    reached, frontier = {start}, [start]
+    while frontier:
+        here = frontier.pop()
+        for source, dest in edges:
+            if source == here and dest not in reached:
+                reached.add(dest)
+                frontier.append(dest)
+    return reached
+
+
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_every_state_is_reachable_and_every_open_state_can_end(name: str) -> None:
     workflow = WORKFLOWS[name]
     edges = {
         (s, t["dest"]) for t in workflow["transitions"] for s in t["source"] if t["dest"]
     }
-    reached, frontier = {workflow["initial"]}, [workflow["initial"]]
-    while frontier:
-        state = frontier.pop()
-        for source, dest in edges:
-            if source == state and dest not in reached:
-                reached.add(dest)
-                frontier.append(dest)
-    assert reached == set(workflow["states"])
+    assert reachable(edges, workflow["initial"]) == set(workflow["states"])
     for state in set(workflow["states"]) - set(workflow["final"]):
-        ends, frontier = {state}, [state]
-        while frontier:
-            here = frontier.pop()
-            for source, dest in edges:
-                if source == here and dest not in ends:
-                    ends.add(dest)
-                    frontier.append(dest)
-        assert ends & set(workflow["final"]), f"{state} can never end"
+        assert reachable(edges, state) & set(workflow["final"]), f"{state} can never end"
 
 
 def test_workflows_import_without_flask() -> None:

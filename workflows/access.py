@@ -1,9 +1,8 @@
 """Access requests (GDPR Art. 15): the subject asks what the company holds on them."""
 
 from workflows import Workflow
+from workflows.common import extension, rejection, verification, withdrawal
 
-GUARDS = "dsr.engine.guards"
-EFFECTS = "dsr.engine.effects"
 OPEN = ["verified", "collecting", "in_review", "approved"]
 
 WORKFLOW: Workflow = {
@@ -16,10 +15,7 @@ WORKFLOW: Workflow = {
     "final": ["closed", "rejected", "withdrawn", "expired"],
     "answered": ["fulfilled", "closed", "rejected", "withdrawn", "expired"],
     "transitions": [
-        {"trigger": "verify", "label": "Confirm identity", "source": ["submitted"],
-         "dest": "verified", "roles": ["subject"]},
-        {"trigger": "expire", "label": "Expire unverified request", "source": ["submitted"],
-         "dest": "expired", "roles": ["system"]},
+        *verification(),
         {"trigger": "start_collection", "label": "Start collection", "source": ["verified"],
          "dest": "collecting", "roles": ["staff"]},
         {"trigger": "finish_collection", "label": "Collection finished",
@@ -30,15 +26,8 @@ WORKFLOW: Workflow = {
          "dest": "fulfilled", "roles": ["staff", "system"]},
         {"trigger": "close", "label": "Close", "source": ["fulfilled"], "dest": "closed",
          "roles": ["staff", "system"]},
-        {"trigger": "reject", "label": "Reject", "source": OPEN, "dest": "rejected",
-         "roles": ["staff"], "fields": ["reason"], "conditions": [f"{GUARDS}.reason_given"],
-         "after": [f"{EFFECTS}.keep_reason"]},
-        {"trigger": "withdraw", "label": "Withdraw", "source": ["submitted", *OPEN],
-         "dest": "withdrawn", "roles": ["subject", "staff"]},
-        {"trigger": "extend", "label": "Extend deadline", "source": OPEN, "dest": None,
-         "roles": ["staff"], "fields": ["reason"],
-         "conditions": [f"{GUARDS}.reason_given", f"{GUARDS}.not_extended",
-                        f"{GUARDS}.before_due"],
-         "after": [f"{EFFECTS}.keep_reason", f"{EFFECTS}.extend_due_date"]},
+        rejection(OPEN),
+        withdrawal(OPEN),
+        extension(OPEN),
     ],
 }

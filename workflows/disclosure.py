@@ -1,9 +1,7 @@
 """Lawful disclosures (GDPR Art. 4(9), 23): legal decides on an authority's request for data."""
 
 from workflows import Workflow
-
-GUARDS = "dsr.engine.guards"
-EFFECTS = "dsr.engine.effects"
+from workflows.common import EFFECTS, GUARDS
 
 WORKFLOW: Workflow = {
     "name": "disclosure",

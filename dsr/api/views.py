@@ -12,12 +12,11 @@ from dsr import audit, engine
 from dsr.actors import Actor
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import ApiToken, AuditEvent, Request, hash_token
+from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, Request, hash_token
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 F = TypeVar("F", bound=Callable[..., Any])
-STAFF_TYPES = ("access", "correction")
 
 
 def token_required(*roles: str) -> Callable[[F], F]:
@@ -49,12 +48,9 @@ def token_required(*roles: str) -> Callable[[F], F]:
 
 
 def _case(reference: str) -> Request:
-    found = db.session.execute(
-        select(Request).where(Request.reference == reference, Request.type.in_(STAFF_TYPES))
-    ).scalar_one_or_none()
-    if found is None:
-        abort(404, description="There is no request with that id.")
-    return found
+    return engine.find_request(reference, STAFF_TYPES) or abort(
+        404, description="There is no request with that id."
+    )
 
 
 def _summary(case: Request) -> dict[str, Any]:

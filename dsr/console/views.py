@@ -13,12 +13,10 @@ from dsr.auth import roles_required
 from dsr.console.forms import QueueFilterForm, TransitionForm
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import AuditEvent, Request, RequestType, User
+from dsr.models import STAFF_TYPES, AuditEvent, Request, User
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
-# Staff handle access and correction requests; disclosures are legal's alone (their register).
-STAFF_TYPES = [RequestType.ACCESS.value, RequestType.CORRECTION.value]
 DUE_SOON = timedelta(days=7)
 
 
@@ -47,9 +45,8 @@ def _filtered(form: QueueFilterForm) -> Select[tuple[Request]]:
 def queue() -> str | tuple[str, int]:
     """List requests, soonest due first, with filters by type, state and deadline."""
     form = QueueFilterForm(request.args)
-    form.offer(
-        STAFF_TYPES, sorted({s for t in STAFF_TYPES for s in engine.workflow_for(t)["states"]})
-    )
+    states = sorted({s for t in STAFF_TYPES for s in engine.workflow_for(t)["states"]})
+    form.offer(list(STAFF_TYPES), states)
     if request.args and not form.validate():
         return render_template(
             "console/queue.html", form=form, requests=[], total=0, answered=set()
@@ -68,12 +65,9 @@ def queue() -> str | tuple[str, int]:
 
 
 def _staff_request(reference: str) -> Request:
-    found = db.session.execute(
-        select(Request).where(Request.reference == reference, Request.type.in_(STAFF_TYPES))
-    ).scalar_one_or_none()
-    if found is None:
-        abort(404, description="There is no request with that reference.")
-    return found
+    return engine.find_request(reference, STAFF_TYPES) or abort(
+        404, description="There is no request with that reference."
+    )
 
 
 def _actor_names(events: list[AuditEvent]) -> dict[str, str]:

@@ -5,11 +5,12 @@ is a column, and its version column makes two concurrent transitions from one st
 exactly one winner. The engine never commits: the view or command that calls it does.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import EventData, Machine
@@ -38,6 +39,7 @@ __all__ = [
     "TransitionError",
     "UnknownTrigger",
     "available",
+    "find_request",
     "fire",
     "machine_for",
     "open_request",
@@ -86,6 +88,13 @@ def resolve(dotted: str) -> Callable[[EventData], Any]:
     module = __import__(module_name, fromlist=[attribute])
     function: Callable[[EventData], Any] = getattr(module, attribute)
     return function
+
+
+def find_request(reference: str, types: Iterable[str]) -> Request | None:
+    """Return the request with this public reference if it is of one of `types`."""
+    return db.session.execute(
+        select(Request).where(Request.reference == reference, Request.type.in_(list(types)))
+    ).scalar_one_or_none()
 
 
 def open_request(

@@ -1,10 +1,11 @@
 """dsr's models; import them from here."""
 
 from dsr.models.audit import AuditEvent
-from dsr.models.requests import Request, RequestType, new_reference
+from dsr.models.requests import STAFF_TYPES, Request, RequestType, new_reference
 from dsr.models.users import ApiToken, Role, User, UserRole, hash_token
 
 __all__ = [
+    "STAFF_TYPES",
     "ApiToken",
     "AuditEvent",
     "Request",

@@ -27,6 +27,10 @@ class RequestType(enum.StrEnum):
     DISCLOSURE = "disclosure"
 
 
+# Staff handle access and correction requests; disclosures are legal's alone (their register).
+STAFF_TYPES = (RequestType.ACCESS.value, RequestType.CORRECTION.value)
+
+
 class Request(Base):
     """One case: its type, where its workflow stands, its legal clock and who asked."""
 

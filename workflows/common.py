@@ -1,0 +1,38 @@
+"""Transitions that several workflows share, written once."""
+
+from workflows import Transition
+
+GUARDS = "dsr.engine.guards"
+EFFECTS = "dsr.engine.effects"
+
+
+def verification() -> list[Transition]:
+    """The subject confirms their identity through the link sent to them, or lets it lapse."""
+    return [
+        {"trigger": "verify", "label": "Confirm identity", "source": ["submitted"],
+         "dest": "verified", "roles": ["subject"]},
+        {"trigger": "expire", "label": "Expire unverified request", "source": ["submitted"],
+         "dest": "expired", "roles": ["system"]},
+    ]
+
+
+def rejection(source: list[str]) -> Transition:
+    """Staff reject the request with a reason that the subject receives."""
+    return {"trigger": "reject", "label": "Reject", "source": source, "dest": "rejected",
+            "roles": ["staff"], "fields": ["reason"], "conditions": [f"{GUARDS}.reason_given"],
+            "after": [f"{EFFECTS}.keep_reason"]}
+
+
+def withdrawal(source: list[str]) -> Transition:
+    """The subject, or staff on the subject's word, withdraw the request."""
+    return {"trigger": "withdraw", "label": "Withdraw", "source": ["submitted", *source],
+            "dest": "withdrawn", "roles": ["subject", "staff"]}
+
+
+def extension(source: list[str]) -> Transition:
+    """Staff extend the deadline once, before it passes, with a reason (Art. 12(3))."""
+    return {"trigger": "extend", "label": "Extend deadline", "source": source, "dest": None,
+            "roles": ["staff"], "fields": ["reason"],
+            "conditions": [f"{GUARDS}.reason_given", f"{GUARDS}.not_extended",
+                           f"{GUARDS}.before_due"],
+            "after": [f"{EFFECTS}.keep_reason", f"{EFFECTS}.extend_due_date"]}
