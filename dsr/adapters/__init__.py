@@ -1,0 +1,138 @@
+"""The source-adapter contract: how dsr reaches the systems that hold personal data.
+
+An adapter is any object with a `name`, a `lookup(subject)` that returns Findings, and a
+`check()` that reports reachability. It is read-only unless it also has
+`correct(ref, changes)`. Built-ins live beside this module; third-party adapters register a
+factory `(name, settings) -> adapter` in the `dsr.adapters` entry-point group.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from dsr.categories import Category
+
+__all__ = [
+    "AdapterConfigError",
+    "Category",
+    "CorrectableAdapter",
+    "Finding",
+    "Findings",
+    "Health",
+    "RecordRef",
+    "SourceAdapter",
+    "SourceAuthFailed",
+    "SourceError",
+    "SourceReplyInvalid",
+    "SourceUnavailable",
+    "SubjectIdentity",
+]
+
+
+@dataclass(frozen=True)
+class SubjectIdentity:
+    """What dsr knows, verified, about a subject: the keys sources are searched by.
+
+    `ips` holds only addresses tied to the subject's authenticated account (found in its
+    billing activity, say), never an address the requester merely claims to have used.
+    """
+
+    emails: frozenset[str]
+    customer_ids: frozenset[str] = frozenset()
+    phones: frozenset[str] = frozenset()
+    ips: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, *emails: str, **keys: Iterable[str]) -> "SubjectIdentity":
+        """Build an identity from e-mail addresses and other keys, normalised."""
+        return cls(
+            emails=frozenset(e.strip().lower() for e in emails if e.strip()),
+            **{name: frozenset(str(v).strip() for v in values) for name, values in keys.items()},
+        )
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """Where a value lives in its source: the kind of record, its key, and the field."""
+
+    source: str
+    kind: str
+    key: str
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of personal information, or one recorded activity, found in a source."""
+
+    category: Category
+    label: str
+    value: str
+    source: str
+    record: RecordRef
+    context: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+class Findings(list[Finding]):
+    """What a lookup may return when it has something to say besides its findings."""
+
+    def __init__(self, items: Iterable[Finding] = (), warnings: Iterable[str] = ()) -> None:
+        super().__init__(items)
+        self.warnings = list(warnings)
+
+
+@dataclass(frozen=True)
+class Health:
+    """The answer of `check()`: whether the source answers, and what to look at if not."""
+
+    ok: bool
+    detail: str
+    warnings: tuple[str, ...] = ()
+
+
+class SourceError(Exception):
+    """A source could not answer. The message is shown to staff and stored on the request,
+    so it never holds personal data."""
+
+
+class SourceUnavailable(SourceError):
+    """The source did not answer in time, or not at all."""
+
+
+class SourceAuthFailed(SourceError):
+    """The source refused dsr's credentials."""
+
+
+class SourceReplyInvalid(SourceError):
+    """The source answered with something dsr cannot read."""
+
+
+class AdapterConfigError(ValueError):
+    """A source's settings are wrong; the message names the setting."""
+
+
+@runtime_checkable
+class SourceAdapter(Protocol):
+    """A system that holds personal data, as dsr reads it."""
+
+    name: str
+
+    def lookup(self, subject: SubjectIdentity) -> Iterable[Finding]:
+        """Return everything the source holds on the subject, and nothing on anyone else."""
+        ...
+
+    def check(self) -> Health:
+        """Tell whether the source can be reached with the configured settings."""
+        ...
+
+
+@runtime_checkable
+class CorrectableAdapter(SourceAdapter, Protocol):
+    """An adapter that can write a correction back to its source."""
+
+    def correct(self, ref: RecordRef, changes: Mapping[Category, str]) -> None:
+        """Write `changes` to the record `ref` points at; raise SourceError on failure."""
+        ...
+
+
+AdapterFactory = Any  # a class or callable: factory(name: str, settings: Mapping) -> adapter

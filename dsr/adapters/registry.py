@@ -1,0 +1,120 @@
+"""Which adapters exist, and the configured sources built from them at start-up.
+
+Built-ins are registered by import path, so they work without installing dsr. Third-party
+adapters come from the `dsr.adapters` entry-point group, and only when ADAPTER_ENTRY_POINTS
+is on: tests never load whatever happens to be installed.
+"""
+
+import importlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dsr import ConfigError
+from dsr.adapters import AdapterConfigError, SourceAdapter
+
+BUILTINS = {
+    "sql": "dsr.adapters.sql:SqlAdapter",
+    "csv": "dsr.adapters.csvfiles:CsvAdapter",
+    "matomo": "dsr.adapters.matomo:MatomoAdapter",
+    "kayako": "dsr.adapters.kayako:KayakoAdapter",
+    "whmcs": "dsr.adapters.whmcs:WhmcsAdapter",
+}
+ENTRY_POINT_GROUP = "dsr.adapters"
+
+
+class RegisterEntry(BaseModel):
+    """A source's entry in the processing register (GDPR Art. 30), quoted in access reports."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purposes: list[str] = Field(min_length=1)
+    legal_basis: str = Field(min_length=1)
+    retention: str = Field(min_length=1)
+    recipients: list[str] = []
+    origin: str = Field(min_length=1)
+    transfers: str = "None outside the EEA."
+
+
+class SourceConfig(BaseModel):
+    """One source as the instance configuration names it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    adapter: str
+    settings: dict[str, Any] = {}
+    register: RegisterEntry
+
+
+@dataclass(frozen=True)
+class Source:
+    """A configured source: its adapter and its processing-register entry."""
+
+    name: str
+    adapter: SourceAdapter
+    register: RegisterEntry
+
+
+def adapter_names(include_installed: bool) -> list[str]:
+    """Return the names of the adapters a source may use."""
+    names = set(BUILTINS)
+    if include_installed:
+        names |= {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(names)
+
+
+def load_factory(adapter: str, include_installed: bool) -> Any:
+    """Import the factory of adapter `adapter`; KeyError if no such adapter is known."""
+    if adapter in BUILTINS:
+        module_name, _, attribute = BUILTINS[adapter].partition(":")
+        return getattr(importlib.import_module(module_name), attribute)
+    if include_installed:
+        for ep in entry_points(group=ENTRY_POINT_GROUP, name=adapter):
+            return ep.load()
+    raise KeyError(adapter)
+
+
+def _resolve_secrets(source: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace settings written as {"env": "NAME"} with that environment variable's value."""
+    resolved = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and set(value) == {"env"}:
+            if value["env"] not in os.environ:
+                raise ConfigError(
+                    f"Source {source!r}, setting {key!r}: the environment variable "
+                    f"{value['env']} is not set."
+                )
+            value = os.environ[value["env"]]
+        resolved[key] = value
+    return resolved
+
+
+def build_sources(config: Mapping[str, Any], include_installed: bool) -> dict[str, Source]:
+    """Validate the SOURCES setting and build each source's adapter; ConfigError names what
+    is wrong, source and setting."""
+    sources = {}
+    for name, raw in config.items():
+        try:
+            spec = SourceConfig.model_validate(raw)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ConfigError(f"Source {name!r}, setting {where!r}: {first['msg']}.") from None
+        try:
+            factory = load_factory(spec.adapter, include_installed)
+        except KeyError:
+            known = ", ".join(adapter_names(include_installed))
+            raise ConfigError(
+                f"Source {name!r}, setting 'adapter': no adapter {spec.adapter!r} "
+                f"(known: {known})."
+            ) from None
+        try:
+            adapter = factory(name, _resolve_secrets(name, spec.settings))
+        except AdapterConfigError as error:
+            raise ConfigError(f"Source {name!r}: {error}") from None
+        sources[name] = Source(name, adapter, spec.register)
+    return sources

@@ -1,0 +1,125 @@
+"""The sql adapter: any database SQLAlchemy reaches, read through a table mapping."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from dsr.adapters import (
+    AdapterConfigError,
+    Finding,
+    Health,
+    RecordRef,
+    SourceError,
+    SourceUnavailable,
+    SubjectIdentity,
+)
+from dsr.adapters.mapping import Conditions, TableSpec, load_mapping, mapped_findings
+from dsr.categories import Category
+
+
+class SqlAdapter:
+    """Read (and correct, on writable columns) a database through its mapping.
+
+    Settings: `url` (an SQLAlchemy URL; put passwords in an environment variable with
+    {"env": "NAME"}), `mapping` or `mapping_file`, and `timeout` in seconds (default 10).
+    """
+
+    def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
+        self.name = name
+        if not settings.get("url"):
+            raise AdapterConfigError("setting 'url' is required (an SQLAlchemy database URL).")
+        try:
+            url = sa.make_url(settings["url"])
+        except sa.exc.ArgumentError:
+            raise AdapterConfigError("setting 'url' is not a database URL.") from None
+        self.mapping = load_mapping(settings)
+        timeout = float(settings.get("timeout", 10))
+        connect_args: dict[str, Any] = (
+            {"timeout": timeout} if url.get_backend_name() == "sqlite"
+            else {"connect_timeout": int(timeout)}
+        )
+        self._engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+    def _table(self, spec: TableSpec, columns: Iterable[str]) -> sa.TableClause:
+        return sa.table(spec.table, *(sa.column(c) for c in columns))
+
+    def rows(
+        self, spec: TableSpec, columns: list[str], conditions: Conditions
+    ) -> list[Mapping[str, Any]]:
+        """Read the mapped columns of rows where any condition holds (bound parameters only)."""
+        table = self._table(spec, columns)
+        where = [table.c[column].in_(sorted(values)) for column, values in conditions if values]
+        if not where:
+            return []
+        with self._engine.connect() as connection:
+            result = connection.execute(sa.select(table).where(sa.or_(*where)))
+            return [dict(row) for row in result.mappings()]
+
+    def lookup(self, subject: SubjectIdentity) -> list[Finding]:
+        """Return the subject's mapped rows as findings."""
+        try:
+            return mapped_findings(self.name, self.mapping, self, subject)
+        except OperationalError as error:
+            raise SourceUnavailable(f"{self.name}: the database did not answer "
+                                    f"({type(error.orig).__name__}).") from None
+        except SQLAlchemyError as error:
+            raise SourceError(f"{self.name}: the query failed ({type(error).__name__}); "
+                              "check the mapping against the database.") from None
+
+    def correct(self, ref: RecordRef, changes: Mapping[Category, str]) -> None:
+        """Write each change to its writable column of the record `ref` names."""
+        spec = self.mapping.table(ref.kind)
+        if spec is None:
+            raise SourceError(f"{self.name}: no mapped table {ref.kind!r}.")
+        columns = {}
+        for category, value in changes.items():
+            candidates = [ref.field] if ref.field else [
+                c for c in spec.writable if spec.fields[c].category == category
+            ]
+            if len(candidates) != 1 or candidates[0] not in spec.writable \
+                    or spec.fields[candidates[0]].category != category:
+                raise SourceError(f"{self.name}: {ref.kind} has no single writable "
+                                  f"{category.label.lower()} column for this change.")
+            columns[candidates[0]] = value
+        table = self._table(spec, [spec.key, *columns])
+        try:
+            with self._engine.begin() as connection:
+                updated = connection.execute(
+                    sa.update(table).where(table.c[spec.key] == ref.key).values(**columns)
+                ).rowcount
+        except SQLAlchemyError as error:
+            raise SourceError(f"{self.name}: the update failed ({type(error).__name__}).") \
+                from None
+        if updated != 1:
+            raise SourceError(f"{self.name}: record {ref.kind} {ref.key} was not found.")
+
+    def check(self) -> Health:
+        """Read one row of each mapped table, and warn about search columns without an index."""
+        warnings = []
+        try:
+            inspector = sa.inspect(self._engine)
+            with self._engine.connect() as connection:
+                for spec in self.mapping.tables():
+                    table = self._table(spec, self.mapping.columns(spec))
+                    connection.execute(sa.select(table).limit(1)).all()
+                    warnings += self._unindexed(inspector, spec)
+        except OperationalError as error:
+            return Health(False, f"cannot reach the database ({type(error.orig).__name__}).")
+        except SQLAlchemyError as error:
+            return Health(False, f"a mapped table or column is missing ({type(error).__name__}).")
+        return Health(True, f"{len(self.mapping.tables())} mapped tables readable.",
+                      tuple(warnings))
+
+    @staticmethod
+    def _unindexed(inspector: sa.Inspector, spec: TableSpec) -> list[str]:
+        leading = {index["column_names"][0] for index in inspector.get_indexes(spec.table)}
+        leading |= set(inspector.get_pk_constraint(spec.table)["constrained_columns"][:1])
+        for unique in inspector.get_unique_constraints(spec.table):
+            leading.add(unique["column_names"][0])
+        return [
+            f"{spec.table}.{column} is searched but has no index: lookups will scan the table."
+            for column in spec.indexed_columns()
+            if column not in leading
+        ]

@@ -1,0 +1,110 @@
+"""The adapter contract, executable: every adapter, built-in or third-party, passes these."""
+
+from collections.abc import Mapping
+
+import pytest
+
+from dsr.adapters import (
+    CorrectableAdapter,
+    Finding,
+    Health,
+    SourceAdapter,
+    SourceError,
+    SubjectIdentity,
+)
+from dsr.categories import Category
+from tests.adapters.conftest import AdapterCase
+
+CASES = ["sql_billing_case", "csv_billing_case", "sql_chats_case"]
+
+
+@pytest.fixture(params=CASES)
+def case(request: pytest.FixtureRequest) -> AdapterCase:
+    case: AdapterCase = request.getfixturevalue(request.param)
+    return case
+
+
+def test_is_a_source_adapter(case: AdapterCase) -> None:
+    assert isinstance(case.adapter, SourceAdapter)
+    assert isinstance(case.adapter.name, str) and case.adapter.name
+
+
+def test_lookup_finds_what_the_source_holds_on_the_subject(case: AdapterCase) -> None:
+    findings = list(case.adapter.lookup(case.subject))
+    found = {(f.category, f.value) for f in findings}
+    assert case.expected <= found, f"missing: {case.expected - found}"
+
+
+def test_every_finding_is_well_formed(case: AdapterCase) -> None:
+    findings = list(case.adapter.lookup(case.subject))
+    assert findings
+    for finding in findings:
+        assert isinstance(finding, Finding)
+        assert isinstance(finding.category, Category)
+        assert finding.label.strip()
+        assert isinstance(finding.value, str) and finding.value.strip()
+        assert finding.source == case.adapter.name == finding.record.source
+        assert finding.record.kind and finding.record.key
+        assert isinstance(finding.context, Mapping)
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in finding.context.items())
+        if finding.category.is_activity:
+            assert finding.record.field == ""
+
+
+def test_lookup_never_returns_another_persons_data(case: AdapterCase) -> None:
+    texts = [
+        text
+        for f in case.adapter.lookup(case.subject)
+        for text in (f.value, *f.context.values())
+    ]
+    leaked = {value for value in case.foreign for text in texts if value in text}
+    assert leaked == set()
+
+
+def test_an_unknown_subject_has_no_findings(case: AdapterCase) -> None:
+    stranger = SubjectIdentity.of("nobody-at-all@example.net", customer_ids=["999999"],
+                                  phones=["+1 555 0100"], ips=["192.0.2.254"])
+    assert list(case.adapter.lookup(stranger)) == []
+
+
+def test_an_empty_identity_finds_nothing(case: AdapterCase) -> None:
+    assert list(case.adapter.lookup(SubjectIdentity(emails=frozenset()))) == []
+
+
+def test_lookup_is_repeatable(case: AdapterCase) -> None:
+    assert list(case.adapter.lookup(case.subject)) == list(case.adapter.lookup(case.subject))
+
+
+def test_check_reports_a_healthy_source(case: AdapterCase) -> None:
+    health = case.adapter.check()
+    assert isinstance(health, Health)
+    assert health.ok, health.detail
+
+
+def test_a_broken_source_fails_clearly_without_personal_data(case: AdapterCase) -> None:
+    broken = case.broken()
+    health = broken.check()
+    assert not health.ok and health.detail
+    with pytest.raises(SourceError) as failure:
+        list(broken.lookup(case.subject))
+    message = str(failure.value)
+    assert message
+    assert not any(email in message for email in case.subject.emails)
+
+
+def test_correct_writes_back_or_the_adapter_is_read_only(case: AdapterCase) -> None:
+    if case.correction is None:
+        # Read-only: no correct() at all, or one that refuses every change clearly.
+        if isinstance(case.adapter, CorrectableAdapter):
+            finding = next(iter(case.adapter.lookup(case.subject)))
+            with pytest.raises(SourceError, match="no single writable"):
+                case.adapter.correct(finding.record, {finding.category: "changed"})
+        return
+    assert isinstance(case.adapter, CorrectableAdapter)
+    category, old, new = case.correction
+    target = next(
+        f for f in case.adapter.lookup(case.subject) if (f.category, f.value) == (category, old)
+    )
+    case.adapter.correct(target.record, {category: new})
+    reread = [f for f in case.adapter.lookup(case.subject) if f.record == target.record]
+    assert [f.value for f in reread] == [new]
