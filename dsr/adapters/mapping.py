@@ -2,8 +2,8 @@
 which columns hold which category, and how related tables join to it."""
 
 import re
-from datetime import UTC, datetime
 from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 

@@ -7,8 +7,8 @@ mentions another customer.
 """
 
 import random
-import unicodedata
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path

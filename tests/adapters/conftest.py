@@ -86,7 +86,7 @@ def export_csv(database: Path, folder: Path) -> None:
     tables = [name for (name,) in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")]
     for table in tables:
-        cursor = connection.execute(f"SELECT * FROM {table}")  # noqa: S608 (names from sqlite)
+        cursor = connection.execute(f"SELECT * FROM {table}")
         with (folder / f"{table}.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow([column[0] for column in cursor.description])
