@@ -3,10 +3,14 @@
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_KEY_LENGTH = 32
+PLACEHOLDER_KEYS = {"change-me", "changeme", "secret", "dev", "development"}
 
 
 class ConfigError(RuntimeError):
@@ -45,23 +49,56 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'dsr.sqlite'}"
         )
-    if not app.config["SECRET_KEY"] and not app.testing:
+    if not app.testing:
+        check_secret_key(app)
+    check_calendar(app)
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to run with no secret key, or one short or public enough to be guessed: whoever
+    knows it can forge anyone's session."""
+    key = app.config["SECRET_KEY"]
+    where = (f"Put SECRET_KEY = '<a long random string>' in {Path(app.instance_path) / 'config.py'}"
+             " or set the DSR_SECRET_KEY environment variable (python -c 'import secrets; "
+             "print(secrets.token_hex(32))' makes one).")
+    if not key:
+        raise ConfigError(f"SECRET_KEY is not set. {where}")
+    if not isinstance(key, str | bytes) or len(key) < MIN_SECRET_KEY_LENGTH \
+            or key in PLACEHOLDER_KEYS:
         raise ConfigError(
-            "SECRET_KEY is not set. Put SECRET_KEY = '<a long random string>' in "
-            f"{Path(app.instance_path) / 'config.py'} or set the DSR_SECRET_KEY environment "
-            "variable (python -c 'import secrets; print(secrets.token_hex(32))' makes one)."
+            f"SECRET_KEY is too short or a placeholder: use at least {MIN_SECRET_KEY_LENGTH} "
+            f"random characters. {where}"
         )
+
+
+def check_calendar(app: Flask) -> None:
+    """Refuse an unknown holiday country or time zone now, not at the first request."""
+    import holidays
+
+    try:
+        ZoneInfo(app.config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(f"TIMEZONE {app.config['TIMEZONE']!r} is not a known time zone "
+                          "(use a name such as Europe/Berlin).") from None
+    try:
+        holidays.country_holidays(app.config["HOLIDAY_COUNTRY"],
+                                  subdiv=app.config["HOLIDAY_SUBDIVISION"])
+    except NotImplementedError as error:
+        raise ConfigError(f"HOLIDAY_COUNTRY/HOLIDAY_SUBDIVISION: {error}") from None
 
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dsr.extensions to this app."""
     from dsr.auth import load_user
-    from dsr.extensions import csrf, db, login_manager, migrate
+    from dsr.extensions import csrf, db, limiter, login_manager, migrate
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "dsr" / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])  # type: ignore[method-assign]
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to continue."

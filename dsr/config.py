@@ -27,5 +27,12 @@ HOLIDAY_COUNTRY = "DE"
 HOLIDAY_SUBDIVISION: str | None = None
 TIMEZONE = "Europe/Berlin"
 
+# Rate limits: where counts are kept (memory:// for one process; redis://... for several) and
+# the limit on sign-in attempts per client address. Behind a reverse proxy, set
+# PROXY_FIX_X_FOR to the number of proxies so that the client's address is the one counted.
+RATELIMIT_STORAGE_URI = "memory://"
+SIGN_IN_RATE_LIMIT = "10 per minute; 100 per day"
+PROXY_FIX_X_FOR = 0
+
 # Rows per page in the staff queue and the API's lists.
 PAGE_SIZE = 50

@@ -2,7 +2,8 @@
 # fresh SECRET_KEY. Every key can also be set as an environment variable with a DSR_ prefix,
 # e.g. DSR_SQLALCHEMY_DATABASE_URI=postgresql+psycopg://dsr@localhost/dsr.
 
-SECRET_KEY = "change-me"
+# A long random string, kept secret: python -c 'import secrets; print(secrets.token_hex(32))'
+SECRET_KEY = ""
 
 # SQLite in this folder by default; PostgreSQL at scale:
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://dsr:secret@localhost/dsr"

@@ -1,6 +1,7 @@
 """Fixtures: an app on a fresh, migrated database (SQLite, and PostgreSQL started here), clients,
 accounts of each role, and helpers that act as a person would (sign in, send forms)."""
 
+import contextvars
 import os
 import re
 import shutil
@@ -10,13 +11,16 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import flask_migrate
 import psycopg
 import pytest
+from click.testing import Result
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
 
 from dsr import create_app
 from dsr.auth import hash_password
@@ -149,8 +153,28 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     yield from _postgres_database(request)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh context of its own, as in production,
+    even while the test itself holds an app context open (so `g`, the signed-in user and the
+    database session are never shared between a test and its requests)."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        response: TestResponse = contextvars.Context().run(super().open, *args, **kwargs)
+        return response
+
+
+class IsolatedCliRunner(FlaskCliRunner):
+    """A CLI runner whose commands run in a fresh context of their own, as from a shell."""
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Result:
+        result: Result = contextvars.Context().run(super().invoke, *args, **kwargs)
+        return result
+
+
 def _app(database_url: str) -> Iterator[Flask]:
     app = create_app(config_for(database_url))
+    app.test_client_class = IsolatedClient
+    app.test_cli_runner_class = IsolatedCliRunner
     with app.app_context():
         yield app
         db.session.remove()
@@ -181,7 +205,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # type: ignore[no-untyped-def]
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 

@@ -55,10 +55,12 @@ def test_a_session_cookie_is_not_enough_for_the_api(staff_client: FlaskClient) -
     assert response.status_code == 401
 
 
-def test_legal_token_cannot_use_the_staff_api(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
-    headers = {"Authorization": f"Bearer {token_for(users['legal'])}"}
+@pytest.mark.parametrize("role", ["legal", "admin"])
+def test_other_roles_tokens_cannot_use_the_staff_api(client: FlaskClient, users, role: str) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {token_for(users[role])}"}
     response = client.get("/api/v1/requests", headers=headers)
     assert response.status_code == 403
+    assert response.json["error"]["message"] == "This needs the role staff."
 
 
 def test_get_request_returns_state_due_date_and_allowed_triggers(
@@ -124,7 +126,11 @@ def test_refused_transitions_explain_and_list_the_allowed_triggers(
 
 @pytest.mark.parametrize(
     "payload",
-    [b"not json", b"[]", b'{"trigger": 3}', b'{"trigger": "reject", "reason": ["x"]}'],
+    [
+        b"not json", b"[]", b'{"trigger": 3}', b'{"trigger": "reject", "reason": ["x"]}',
+        b'{"trigger": "approve", "actor": "system"}', b'{"trigger": "approve", "request": 1}',
+        b'{"trigger": "approve", "reason": "x"}', b'{"trigger": "approve", "version": "1"}',
+    ],
 )
 def test_malformed_bodies_get_400(
     client: FlaskClient, staff_api: dict[str, str], payload: bytes
@@ -136,6 +142,19 @@ def test_malformed_bodies_get_400(
     )
     assert response.status_code == 400
     assert response.json["error"]["status"] == 400
+
+
+def test_a_decision_on_a_stale_version_gets_409(
+    client: FlaskClient, staff_api: dict[str, str]
+) -> None:
+    case = make_request("access", "in_review")
+    seen = client.get(f"/api/v1/requests/{case.reference}", headers=staff_api).json["version"]
+    client.post(f"/api/v1/requests/{case.reference}/transitions", headers=staff_api,
+                json={"trigger": "approve", "version": seen})
+    late = client.post(f"/api/v1/requests/{case.reference}/transitions", headers=staff_api,
+                       json={"trigger": "reject", "reason": "Unfounded.", "version": seen})
+    assert late.status_code == 409
+    assert "changed this request since you opened it" in late.json["error"]["message"]
 
 
 def test_audit_lists_the_requests_events_oldest_first(

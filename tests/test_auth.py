@@ -20,8 +20,10 @@ def actions() -> list[str]:
 def test_staff_sign_in_reaches_the_queue_and_is_audited(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
     response = sign_in(client, "Staff@Example.org ")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/console/"
-    assert "Requests" in client.get("/console/").get_data(as_text=True)
+    assert response.headers["Location"] == "/staff/"
+    landing = client.get("/staff/", follow_redirects=True)
+    assert landing.request.path == "/console/"
+    assert "Requests" in landing.get_data(as_text=True)
     assert "auth.sign_in" in actions()
 
 
@@ -66,13 +68,16 @@ def test_a_form_without_its_csrf_token_is_refused(client: FlaskClient, users) ->
     assert "The form expired or was sent from another page" in response.get_data(as_text=True)
 
 
-def test_a_missing_role_gets_a_clear_403_page(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
-    sign_in(client, "legal@example.org")
+@pytest.mark.parametrize("email", ["legal@example.org", "admin@example.org"])
+def test_a_missing_role_gets_a_clear_403_page(client: FlaskClient, users, email: str) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, email)
     response = client.get("/console/")
     assert response.status_code == 403
     page = response.get_data(as_text=True)
     assert "Not allowed" in page
-    assert "This page needs the role staff or admin." in page
+    assert "This page needs the role staff." in page
+    home = client.get("/staff/").get_data(as_text=True)
+    assert "Signed in" in home and "Queue</a>" not in home
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
@@ -85,8 +90,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
     ("target", "landing"),
     [
         ("/console/?state=verified", "/console/?state=verified"),
-        ("https://evil.example/steal", "/console/"),
-        ("//evil.example/steal", "/console/"),
+        ("https://evil.example/steal", "/staff/"),
+        ("//evil.example/steal", "/staff/"),
     ],
 )
 def test_sign_in_follows_next_only_within_the_site(
@@ -109,6 +114,33 @@ def test_sign_out_takes_a_post_and_ends_the_session(client: FlaskClient, users) 
     assert "auth.sign_out" in actions()
 
 
+def test_a_session_cookie_copied_before_sign_out_is_dead_after_it(
+    app: Flask, users  # type: ignore[no-untyped-def]
+) -> None:
+    browser, thief = app.test_client(), app.test_client()
+    sign_in(browser, "staff@example.org")
+    stolen = browser.get_cookie("session")
+    assert stolen is not None
+    thief.set_cookie("session", stolen.value)
+    assert thief.get("/console/").status_code == 200
+    browser.post("/staff/sign-out", data={"csrf_token": csrf_token(browser, "/console/")})
+    assert thief.get("/console/").status_code == 302
+
+
+def test_a_fresh_client_is_not_signed_in_by_another(app: Flask, users) -> None:  # type: ignore[no-untyped-def]
+    first, second = app.test_client(), app.test_client()
+    sign_in(first, "staff@example.org")
+    assert second.get("/console/").status_code == 302
+    assert second.get("/staff/sign-in").status_code == 200
+
+
+def test_sign_in_attempts_are_rate_limited(app: Flask, client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+    app.config["SIGN_IN_RATE_LIMIT"] = "3 per minute"
+    statuses = [sign_in(client, "staff@example.org", "wrong").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert "Too many attempts" in sign_in(client, "staff@example.org").get_data(as_text=True)
+
+
 def test_session_cookie_is_httponly_samesite_and_secure_by_default(sqlite_url: str) -> None:
     config = config_for(sqlite_url)
     del config["SESSION_COOKIE_SECURE"], config["REMEMBER_COOKIE_SECURE"]
@@ -122,9 +154,7 @@ def test_session_cookie_is_httponly_samesite_and_secure_by_default(sqlite_url: s
 
 
 def test_passwords_are_stored_as_argon2id_hashes(users) -> None:  # type: ignore[no-untyped-def]
-    stored = users["staff"].password_hash
-    assert stored.startswith("$argon2id$")
-    assert PASSWORD not in stored
+    assert users["staff"].password_hash.startswith("$argon2id$")
 
 
 def test_users_create_makes_an_account_with_several_roles(
@@ -172,7 +202,6 @@ def test_tokens_create_prints_the_token_last_and_stores_only_its_hash(
     assert re.fullmatch(r"dsr_[A-Za-z0-9_-]{40,}", token)
     row = db.session.execute(select(ApiToken)).scalar_one()
     assert row.token_hash == hash_token(token)
-    assert token not in row.token_hash
 
 
 def test_tokens_create_for_an_unknown_account_fails_clearly(runner: FlaskCliRunner) -> None:

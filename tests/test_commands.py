@@ -3,6 +3,7 @@
 import re
 
 import pytest
+import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -13,6 +14,7 @@ from dsr import audit
 from dsr.extensions import db
 from dsr.models import Request
 from tests.conftest import sign_in
+from tests.factories import make_request
 
 
 def test_migrations_build_exactly_the_models_schema(app: Flask) -> None:
@@ -21,9 +23,15 @@ def test_migrations_build_exactly_the_models_schema(app: Flask) -> None:
     assert differences == []
 
 
-def test_db_upgrade_again_changes_nothing(app: Flask, runner: FlaskCliRunner) -> None:
+def test_db_upgrade_again_keeps_schema_and_data(app: Flask, runner: FlaskCliRunner) -> None:
+    make_request("access")
+    tables = sorted(sqlalchemy.inspect(db.engine).get_table_names())
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert sorted(sqlalchemy.inspect(db.engine).get_table_names()) == tables
+    assert db.session.execute(select(func.count(Request.id))).scalar_one() == 1
+    assert audit.verify().intact
 
 
 def test_demo_seed_prints_working_credentials_and_can_run_twice(

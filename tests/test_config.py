@@ -6,6 +6,9 @@ import pytest
 
 from dsr import ConfigError, create_app
 
+FILE_KEY = "f" * 40
+ENV_KEY = "e" * 40
+
 
 @pytest.fixture
 def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -33,11 +36,11 @@ def test_layers_defaults_then_instance_file_then_environment(
     instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (instance / "config.py").write_text(
-        'SECRET_KEY = "from-file"\nHOLIDAY_COUNTRY = "FR"\nPAGE_SIZE = 10\n'
+        f'SECRET_KEY = "{FILE_KEY}"\nHOLIDAY_COUNTRY = "FR"\nPAGE_SIZE = 10\n'
     )
     monkeypatch.setenv("DSR_PAGE_SIZE", "25")
     app = create_app()
-    assert app.config["SECRET_KEY"] == "from-file"
+    assert app.config["SECRET_KEY"] == FILE_KEY
     assert app.config["HOLIDAY_COUNTRY"] == "FR"
     assert app.config["PAGE_SIZE"] == 25
     assert app.config["TIMEZONE"] == "Europe/Berlin"
@@ -47,13 +50,13 @@ def test_layers_defaults_then_instance_file_then_environment(
 def test_environment_sets_the_database(
     instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DSR_SECRET_KEY", "from-env")
+    monkeypatch.setenv("DSR_SECRET_KEY", ENV_KEY)
     monkeypatch.setenv("DSR_SQLALCHEMY_DATABASE_URI", "postgresql+psycopg://dsr@db/dsr")
     assert create_app().config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://dsr@db/dsr"
 
 
 def test_database_url_is_an_alias(instance: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DSR_SECRET_KEY", "from-env")
+    monkeypatch.setenv("DSR_SECRET_KEY", ENV_KEY)
     monkeypatch.setenv("DSR_DATABASE_URL", "postgresql+psycopg://dsr@db/dsr")
     assert create_app().config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://dsr@db/dsr"
 
@@ -61,9 +64,44 @@ def test_database_url_is_an_alias(instance: Path, monkeypatch: pytest.MonkeyPatc
 def test_the_test_mapping_wins_and_skips_the_instance_file(
     instance: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (instance / "config.py").write_text('SECRET_KEY = "from-file"\nHOLIDAY_COUNTRY = "FR"\n')
+    (instance / "config.py").write_text(f'SECRET_KEY = "{FILE_KEY}"\nHOLIDAY_COUNTRY = "FR"\n')
     monkeypatch.setenv("DSR_PAGE_SIZE", "25")
     app = create_app({"TESTING": True, "PAGE_SIZE": 5})
     assert app.config["PAGE_SIZE"] == 5
     assert app.config["HOLIDAY_COUNTRY"] == "DE"
     assert app.config["SECRET_KEY"] is None
+
+
+@pytest.mark.parametrize("key", ["change-me", "short", "x" * 31])
+def test_a_placeholder_or_short_secret_key_stops_start_up(
+    instance: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setenv("DSR_SECRET_KEY", key)
+    with pytest.raises(ConfigError, match="too short or a placeholder"):
+        create_app()
+
+
+def test_the_example_configuration_is_refused_until_a_key_is_set(
+    instance: Path,
+) -> None:
+    example = Path(__file__).resolve().parent.parent / "instance" / "config.example.py"
+    (instance / "config.py").write_text(example.read_text())
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("HOLIDAY_COUNTRY", "XX", "Country XX not available"),
+        ("HOLIDAY_SUBDIVISION", "ZZ", "does not have subdivision ZZ"),
+        ("TIMEZONE", "Mars/Olympus", "'Mars/Olympus' is not a known time zone"),
+    ],
+)
+def test_an_unknown_calendar_stops_start_up(
+    instance: Path, monkeypatch: pytest.MonkeyPatch, setting: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv("DSR_SECRET_KEY", ENV_KEY)
+    monkeypatch.setenv(f"DSR_{setting}", value)
+    with pytest.raises(ConfigError, match=message):
+        create_app()

@@ -1,15 +1,20 @@
 """The staff console: the queue with its filters, a request's page, and its action buttons."""
 
+import re
+import threading
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from dsr import audit, engine
+from dsr.actors import Actor
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import AuditEvent, Request
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, sign_in
 from tests.factories import make_request
 
 
@@ -77,11 +82,19 @@ def test_request_page_shows_the_facts_and_audits_the_view(staff_client: FlaskCli
     assert "ida@example.com" not in str(views[0].details)
 
 
+def page_form(client: FlaskClient, case: Request) -> dict[str, str]:
+    """The hidden fields of the request page's action forms, as the browser has them."""
+    page = client.get(f"/console/requests/{case.reference}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert version, "the page offers no action"
+    return {"csrf_token": csrf_token(client, f"/console/requests/{case.reference}"),
+            "version": version.group(1)}
+
+
 def post_action(client: FlaskClient, case: Request, trigger: str, **fields: str):  # type: ignore[no-untyped-def]
-    token = csrf_token(client, f"/console/requests/{case.reference}")
     return client.post(
         f"/console/requests/{case.reference}/transitions",
-        data={"trigger": trigger, "csrf_token": token, **fields},
+        data={"trigger": trigger, **page_form(client, case), **fields},
     )
 
 
@@ -113,20 +126,22 @@ def test_a_refused_extension_keeps_the_reason_typed(staff_client: FlaskClient) -
     assert "Three archives to search &amp; a &lt;holiday&gt;" in page
 
 
-def test_a_stale_button_gets_409_with_what_is_possible_now(staff_client: FlaskClient) -> None:
+def test_a_decision_on_a_request_changed_meanwhile_gets_409(staff_client: FlaskClient) -> None:
     case = make_request("access", "in_review")
-    token = csrf_token(staff_client, f"/console/requests/{case.reference}")
-    case.state = "approved"  # someone else approved it meanwhile
+    seen = page_form(staff_client, case)
+    engine.fire(case, "approve", actor=Actor("user:99", frozenset({"staff"})))
     db.session.commit()
+    # Rejecting is possible from "approved" too, but this person decided on "in review".
     response = staff_client.post(
         f"/console/requests/{case.reference}/transitions",
-        data={"trigger": "approve", "csrf_token": token},
+        data={"trigger": "reject", "reason": "Unfounded.", **seen},
     )
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "not possible while the request is &#39;approved&#39;" in page
-    assert "Release to subject" in page
-    assert "Approve release" not in page
+    assert "Someone else changed this request since you opened it" in page
+    assert "Release to subject" in page and "Approve release" not in page
+    db.session.expire_all()
+    assert db.session.get(Request, case.id).state == "approved"
 
 
 def test_an_unknown_action_gets_409(staff_client: FlaskClient) -> None:
@@ -139,14 +154,49 @@ def test_an_unknown_action_gets_409(staff_client: FlaskClient) -> None:
 def test_an_action_without_csrf_token_is_refused(staff_client: FlaskClient) -> None:
     case = make_request("access", "verified")
     response = staff_client.post(
-        f"/console/requests/{case.reference}/transitions", data={"trigger": "start_collection"}
+        f"/console/requests/{case.reference}/transitions",
+        data={"trigger": "start_collection", "version": str(case.version)},
     )
     assert response.status_code == 400
     db.session.expire_all()
     assert db.session.get(Request, case.id).state == "verified"
 
 
+def test_a_reference_is_found_as_typed_or_read_out(staff_client: FlaskClient) -> None:
+    case = make_request("access", "verified")
+    typed = case.reference.lower().replace("-", " ").replace("0", "o").replace("1", "l")
+    response = staff_client.get(f"/console/requests/{typed}")
+    assert response.status_code == 200
+    assert case.reference in response.get_data(as_text=True)
+
+
 def test_an_unknown_reference_gets_a_404_page(staff_client: FlaskClient) -> None:
     response = staff_client.get("/console/requests/0000-0000-0000-0000")
     assert response.status_code == 404
     assert "There is no request with that reference." in response.get_data(as_text=True)
+
+
+def test_simultaneous_page_views_are_all_served_and_audited(app: Flask, users) -> None:  # type: ignore[no-untyped-def]
+    make_request("access", "verified")
+    clients = [app.test_client() for _ in range(6)]
+    for client in clients:
+        assert sign_in(client, "staff@example.org").status_code == 302
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def browse(client: FlaskClient) -> None:
+        barrier.wait()
+        statuses.extend(client.get("/console/").status_code for _ in range(5))
+
+    threads = [threading.Thread(target=browse, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert statuses == [200] * 30
+    views = db.session.execute(
+        select(func.count(AuditEvent.seq)).where(AuditEvent.action == "queue.view")
+    ).scalar_one()
+    assert views == 30
+    assert audit.verify().intact

@@ -35,4 +35,4 @@ def extension(source: list[str]) -> Transition:
             "roles": ["staff"], "fields": ["reason"],
             "conditions": [f"{GUARDS}.reason_given", f"{GUARDS}.not_extended",
                            f"{GUARDS}.before_due"],
-            "after": [f"{EFFECTS}.keep_reason", f"{EFFECTS}.extend_due_date"]}
+            "after": [f"{EFFECTS}.extend_due_date"]}

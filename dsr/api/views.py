@@ -61,11 +61,12 @@ def _summary(case: Request) -> dict[str, Any]:
         "received_at": case.received_at.isoformat(),
         "due_at": case.due_at.isoformat(),
         "extended": case.extended_at is not None,
+        "version": case.version,
     }
 
 
 @blueprint.get("/requests")
-@token_required("staff", "admin")
+@token_required("staff")
 def list_requests() -> ResponseReturnValue:
     """List requests, soonest due first; ?state= narrows to one state."""
     query = select(Request).where(Request.type.in_(STAFF_TYPES))
@@ -79,7 +80,7 @@ def list_requests() -> ResponseReturnValue:
 
 
 @blueprint.get("/requests/<reference>")
-@token_required("staff", "admin")
+@token_required("staff")
 def get_request(reference: str) -> ResponseReturnValue:
     """Return one request with its requester and the actions the caller may take."""
     case = _case(reference)
@@ -95,17 +96,22 @@ def get_request(reference: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/requests/<reference>/transitions")
-@token_required("staff", "admin")
+@token_required("staff")
 def post_transition(reference: str) -> ResponseReturnValue:
     """Fire a trigger: 200 with the new state, 409 with the allowed triggers, 403, or 422."""
     case = _case(reference)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("trigger"), str):
         abort(400, description='Send a JSON object such as {"trigger": "approve"}.')
-    data = {k: v for k, v in body.items() if k != "trigger"}
-    if not all(isinstance(v, str) for v in data.values()):
-        abort(400, description="Every field other than trigger must be a string.")
-    engine.fire(case, body["trigger"], actor=g.actor, **data)
+    trigger, version = body.pop("trigger"), body.pop("version", None)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        abort(400, description="version must be the integer the request was read with.")
+    unexpected = sorted(set(body) - set(engine.fields_for(case.type, trigger)))
+    if unexpected:
+        abort(400, description=f"{trigger!r} takes no {', '.join(unexpected)}.")
+    if not all(isinstance(v, str) for v in body.values()):
+        abort(400, description="Every field other than trigger and version must be a string.")
+    engine.fire(case, trigger, actor=g.actor, version=version, **body)
     db.session.commit()
     return jsonify(_summary(case) | {
         "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
@@ -113,7 +119,7 @@ def post_transition(reference: str) -> ResponseReturnValue:
 
 
 @blueprint.get("/requests/<reference>/audit")
-@token_required("staff", "admin")
+@token_required("staff")
 def get_audit(reference: str) -> ResponseReturnValue:
     """Return the request's audit events, oldest first."""
     case = _case(reference)

@@ -8,23 +8,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import select, update
 
 from dsr.actors import Actor
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import AuditEvent
+from dsr.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 
-# Serialises appends on PostgreSQL; on SQLite the database lock does. Either way the unique
-# seq and prev_hash make a forked chain impossible.
-_PG_LOCK_KEY = 0x647372  # "dsr"
-
-# Details are codes and references (trigger names, states, field names, ids), never prose:
-# free text may hold personal data, and the trail must never need purging.
+# Details are codes and references (trigger names, states, field names, ids), never prose or
+# personal values: the trail must never need purging. Only these names are accepted; a new
+# kind of detail is added here, deliberately.
+DETAIL_KEYS = frozenset({
+    "trigger", "from_state", "to_state", "fields", "type", "via", "rows", "user_id",
+    "token_id", "roles", "source", "sources", "outcome", "count", "code", "flag",
+})
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:/+\-]{0,80}")
-_SAFE_KEY = re.compile(r"[a-z][a-z0-9_]{0,40}")
 
 Detail = str | int | bool | None | list[str]
 
@@ -32,8 +32,8 @@ Detail = str | int | bool | None | list[str]
 def check_details(details: dict[str, Any]) -> None:
     """Raise ValueError unless every detail is a short code, a number or a flag."""
     for key, value in details.items():
-        if not _SAFE_KEY.fullmatch(key):
-            raise ValueError(f"audit detail name {key!r} is not a lower-case identifier")
+        if key not in DETAIL_KEYS:
+            raise ValueError(f"audit detail {key!r} is not one of the known detail names")
         values = value if isinstance(value, list) else [value]
         for item in values:
             if item is None or isinstance(item, bool | int):
@@ -82,24 +82,25 @@ def record(
     """Append an event to the chain in the current transaction (the caller commits)."""
     check_details(details)
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    # Writing the head row first takes the write lock (SQLite) or the row lock (PostgreSQL)
+    # until commit, so the head read next is the true one and appends never fork.
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+    head = session.execute(select(AuditHead.seq, AuditHead.hash)).one()
     event = AuditEvent(
-        seq=head.seq + 1 if head else 1,
-        prev_hash=head.hash if head else GENESIS,
+        seq=head.seq + 1,
+        prev_hash=head.hash,
         occurred_at=utcnow(),
         actor=actor.ref,
         action=action,
         request_id=request_id,
         details=details,
     )
-    # Hash the timestamp as it will read back from the database: microseconds, UTC.
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
+    session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=event.seq, hash=event.hash)
+    )
     return event
 
 
@@ -111,6 +112,7 @@ class ChainReport:
     head: str
     broken_seq: int | None = None
     problem: str | None = None
+    expected_found: bool = False
 
     @property
     def intact(self) -> bool:
@@ -121,9 +123,9 @@ class StoredLink(ChainLink, Protocol):
     hash: str
 
 
-def check_chain(events: Iterable[StoredLink]) -> ChainReport:
+def check_chain(events: Iterable[StoredLink], expect: str | None = None) -> ChainReport:
     """Walk events in seq order and report the first one that breaks the chain."""
-    expected_seq, expected_prev, count = 1, GENESIS, 0
+    expected_seq, expected_prev, count, found = 1, GENESIS, 0, expect == GENESIS
     for event in events:
         if event.seq != expected_seq:
             return ChainReport(
@@ -139,12 +141,15 @@ def check_chain(events: Iterable[StoredLink]) -> ChainReport:
         if event_hash(event) != event.hash:
             return ChainReport(count, expected_prev, event.seq, "its contents were changed")
         count += 1
+        found = found or event.hash == expect
         expected_seq, expected_prev = event.seq + 1, event.hash
-    return ChainReport(count, expected_prev)
+    return ChainReport(count, expected_prev, expected_found=found)
 
 
-def verify() -> ChainReport:
-    """Verify the whole chain stored in the database, streaming it in seq order."""
+def verify(expect: str | None = None) -> ChainReport:
+    """Verify the whole chain stored in the database, streaming it in seq order, then check
+    that it ends where the head row says and, if given, that it still holds `expect` (a head
+    printed by an earlier run and kept outside the database)."""
     # Plain rows, not ORM objects: the walk reads each event once and changes nothing.
     result = db.session.execute(
         select(
@@ -155,9 +160,24 @@ def verify() -> ChainReport:
         .execution_options(yield_per=5000)
     )
     try:
-        return check_chain(result)
+        report = check_chain(result, expect)
     finally:
         result.close()  # a break found early leaves PostgreSQL's server-side cursor open
+    if not report.intact:
+        return report
+    head = db.session.execute(select(AuditHead.seq, AuditHead.hash)).one()
+    if (head.seq, head.hash) != (report.count, report.head):
+        if head.seq > report.count:
+            problem = f"the trail ends at event {report.count}, but event {head.seq} was written"
+            return ChainReport(report.count, report.head, report.count + 1,
+                               f"{problem}: events were deleted from the end")
+        return ChainReport(report.count, report.head, head.seq + 1,
+                           "events after the recorded head were added outside dsr")
+    if expect is not None and not report.expected_found:
+        return ChainReport(report.count, report.head, report.count,
+                           f"the chain no longer holds the expected head {expect}: it was "
+                           "cut or rewritten")
+    return report
 
 
 def events_for(request_id: int) -> list[AuditEvent]:

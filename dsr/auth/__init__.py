@@ -1,5 +1,6 @@
 """Staff sign-in: password hashing, the user loader and the role check for views."""
 
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -65,10 +66,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the account behind a session, if still active."""
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the account behind a session, if active and not signed out."""
+    user_id, _, token = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or not secrets.compare_digest(token, user.session_token):
+        return None
+    return user
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -2,6 +2,7 @@
 
 import click
 from email_validator import EmailNotValidError, validate_email
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from dsr import audit
@@ -11,8 +12,8 @@ from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import ApiToken, Role, User, UserRole
 
-users_cli = click.Group("users", help="Manage staff accounts.")
-tokens_cli = click.Group("tokens", help="Manage API tokens.")
+users_cli = AppGroup("users", help="Manage staff accounts.")
+tokens_cli = AppGroup("tokens", help="Manage API tokens.")
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -70,6 +71,7 @@ def deactivate_user(email: str) -> None:
     """Stop an account from signing in and using its API tokens (its history stays)."""
     user = _account(email)
     user.active = False
+    user.end_sessions()
     audit.record("user.deactivated", actor=CLI, user_id=user.id)
     db.session.commit()
     click.echo(f"Deactivated account {user.id}; it can no longer sign in or use its tokens.")

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -10,7 +10,7 @@ from dsr import audit
 from dsr.actors import SYSTEM, Actor
 from dsr.auth import authenticate
 from dsr.auth.forms import SignInForm
-from dsr.extensions import db
+from dsr.extensions import db, limiter
 
 blueprint = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -21,14 +21,24 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("console.queue")
+    return url_for("auth.home")
+
+
+@blueprint.route("/")
+@login_required
+def home() -> str | Response:
+    """Send staff to the queue; tell other roles what the console holds for them."""
+    if current_user.has_role("staff"):
+        return redirect(url_for("console.queue"))
+    return render_template("auth/home.html")
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], methods=["POST"])
 def sign_in() -> str | Response | tuple[str, int]:
     """Show the sign-in form; sign the account in when the password matches."""
     if current_user.is_authenticated:
-        return redirect(url_for("console.queue"))
+        return redirect(url_for("auth.home"))
     form = SignInForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
@@ -50,6 +60,7 @@ def sign_in() -> str | Response | tuple[str, int]:
 def sign_out() -> Response:
     """Sign the account out (POST, so that a link on another site cannot do it)."""
     audit.record("auth.sign_out", actor=Actor.for_user(current_user))
+    current_user.end_sessions()
     db.session.commit()
     logout_user()
     flash("You are signed out.", "info")

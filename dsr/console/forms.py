@@ -1,8 +1,9 @@
 """Forms of the staff console."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 REASON_MAX = 4000
 
@@ -11,6 +12,7 @@ class TransitionForm(FlaskForm):
     """Fire one trigger of a request's workflow, with a reason where the trigger takes one."""
 
     trigger = HiddenField(validators=[DataRequired(), Length(max=64)])
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=REASON_MAX)])
 
 

@@ -41,7 +41,7 @@ def _filtered(form: QueueFilterForm) -> Select[tuple[Request]]:
 
 
 @blueprint.route("/")
-@roles_required("staff", "admin")
+@roles_required("staff")
 def queue() -> str | tuple[str, int]:
     """List requests, soonest due first, with filters by type, state and deadline."""
     form = QueueFilterForm(request.args)
@@ -98,7 +98,7 @@ def _render_request(
 
 
 @blueprint.route("/requests/<reference>")
-@roles_required("staff", "admin")
+@roles_required("staff")
 def request_page(reference: str) -> tuple[str, int]:
     """Show one request: who asked, its state and deadline, its history and what can be done."""
     case = _staff_request(reference)
@@ -108,7 +108,7 @@ def request_page(reference: str) -> tuple[str, int]:
 
 
 @blueprint.route("/requests/<reference>/transitions", methods=["POST"])
-@roles_required("staff", "admin")
+@roles_required("staff")
 def transition(reference: str) -> Response | tuple[str, int]:
     """Fire the chosen action; on a refusal show why, keeping what was typed."""
     case = _staff_request(reference)
@@ -117,14 +117,12 @@ def transition(reference: str) -> Response | tuple[str, int]:
         flash("The form was incomplete or has expired; please try again.", "error")
         return _render_request(case, form, 400)
     trigger = form.trigger.data or ""
-    spec_fields = next(
-        (t.get("fields", []) for t in engine.workflow_for(case.type)["transitions"]
-         if t["trigger"] == trigger),
-        [],
-    )
-    data = {"reason": form.reason.data or ""} if "reason" in spec_fields else {}
+    takes_reason = "reason" in engine.fields_for(case.type, trigger)
+    data = {"reason": form.reason.data or ""} if takes_reason else {}
     try:
-        engine.fire(case, trigger, actor=Actor.for_user(current_user), **data)
+        engine.fire(
+            case, trigger, actor=Actor.for_user(current_user), version=form.version.data, **data
+        )
         db.session.commit()
     except engine.TransitionError as error:
         db.session.rollback()

@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from dsr import audit, engine
@@ -13,7 +14,7 @@ from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import Request, Role, User, UserRole
 
-demo_cli = click.Group("demo", help="Demo data for trying dsr out.")
+demo_cli = AppGroup("demo", help="Demo data for trying dsr out.")
 
 DEMO_DOMAIN = "demo.example.org"
 

@@ -11,7 +11,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import EventData, Machine
 
@@ -28,7 +27,7 @@ from dsr.engine.errors import (
     UnknownTrigger,
 )
 from dsr.extensions import db
-from dsr.models import Request
+from dsr.models import Request, normalise_reference
 from workflows import Transition, Workflow
 
 __all__ = [
@@ -39,6 +38,7 @@ __all__ = [
     "TransitionError",
     "UnknownTrigger",
     "available",
+    "fields_for",
     "find_request",
     "fire",
     "machine_for",
@@ -59,7 +59,11 @@ def workflow_for(request_type: str) -> Workflow:
 
 @cache
 def machine_for(request_type: str) -> Machine:
-    """Return the one shared machine of a workflow, every callback resolved up front."""
+    """Return the one shared machine of a workflow, every effect resolved up front.
+
+    Guards are not given to the machine: fire() evaluates them once, itself, so that a
+    refusal can say which guard refused and why.
+    """
     workflow = workflow_for(request_type)
     machine = Machine(
         model=None,
@@ -69,7 +73,6 @@ def machine_for(request_type: str) -> Machine:
                 "trigger": t["trigger"],
                 "source": t["source"],
                 "dest": t["dest"],
-                "conditions": [resolve(name) for name in t.get("conditions", [])],
                 "after": [resolve(name) for name in t.get("after", [])],
             }
             for t in workflow["transitions"]
@@ -91,9 +94,12 @@ def resolve(dotted: str) -> Callable[[EventData], Any]:
 
 
 def find_request(reference: str, types: Iterable[str]) -> Request | None:
-    """Return the request with this public reference if it is of one of `types`."""
+    """Return the request with this public reference (as typed or read out) if it is of one
+    of `types`."""
     return db.session.execute(
-        select(Request).where(Request.reference == reference, Request.type.in_(list(types)))
+        select(Request).where(
+            Request.reference == normalise_reference(reference), Request.type.in_(list(types))
+        )
     ).scalar_one_or_none()
 
 
@@ -130,9 +136,34 @@ def available(request: Request, actor: Actor) -> list[Transition]:
     ]
 
 
-def fire(request: Request, trigger: str, *, actor: Actor, **data: str) -> None:
-    """Move `request` by `trigger` and append the audit event, in the caller's transaction."""
+def fields_for(request_type: str, trigger: str) -> list[str]:
+    """Return the names of the data a trigger takes (such as a reason), if any."""
+    return next(
+        (t.get("fields", []) for t in workflow_for(request_type)["transitions"]
+         if t["trigger"] == trigger),
+        [],
+    )
+
+
+def fire(
+    request: Request,
+    trigger: str,
+    /,
+    *,
+    actor: Actor,
+    version: int | None = None,
+    **data: str,
+) -> None:
+    """Move `request` by `trigger` and append the audit event, in the caller's transaction.
+
+    `version` is the request's version when the person deciding last saw it: if the request
+    moved since, the decision was taken on stale facts and is refused.
+    """
     allowed = [t["trigger"] for t in available(request, actor)]
+    if version is not None and version != request.version:
+        raise ConcurrentTransition(
+            "Someone else changed this request since you opened it; check it again.", allowed
+        )
     candidates = [t for t in workflow_for(request.type)["transitions"] if t["trigger"] == trigger]
     if not candidates:
         raise UnknownTrigger(f"{request.type} requests have no action {trigger!r}.", allowed)
@@ -161,8 +192,7 @@ def fire(request: Request, trigger: str, *, actor: Actor, **data: str) -> None:
 
     source = request.state
     try:
-        if not machine.events[trigger].trigger(request, **data):
-            raise GuardRefused(f"{trigger!r} was refused.", allowed)
+        machine.events[trigger].trigger(request, **data)
         audit.record(
             "request.transition",
             actor=actor,
@@ -172,7 +202,7 @@ def fire(request: Request, trigger: str, *, actor: Actor, **data: str) -> None:
             to_state=request.state,
             fields=sorted(data),
         )
-    except (StaleDataError, IntegrityError) as error:
+    except StaleDataError as error:
         raise ConcurrentTransition(
             "Someone else changed this request at the same moment; reload it and try again.",
             allowed,

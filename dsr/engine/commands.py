@@ -1,11 +1,12 @@
 """`flask workflows`: list and draw the workflows."""
 
 import click
+from flask.cli import AppGroup
 
 from dsr import engine
 from workflows import Workflow, load
 
-workflows_cli = click.Group("workflows", help="Show the request workflows.")
+workflows_cli = AppGroup("workflows", help="Show the request workflows.")
 
 
 def mermaid(workflow: Workflow) -> str:

@@ -16,7 +16,9 @@ def keep_reason(event: EventData) -> None:
 
 
 def extend_due_date(event: EventData) -> None:
-    """Move the deadline to two further months (Art. 12(3)) and mark the one extension used."""
+    """Move the deadline by two further months (Art. 12(3)), keep the reason the subject is
+    told, and mark the one extension used."""
     request = cast(Request, event.model)
     request.due_at = deadlines.due_at(request.received_at, months=3)
     request.extended_at = utcnow()
+    request.extension_reason = event.kwargs["reason"].strip()

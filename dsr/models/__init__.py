@@ -1,13 +1,20 @@
 """dsr's models; import them from here."""
 
-from dsr.models.audit import AuditEvent
-from dsr.models.requests import STAFF_TYPES, Request, RequestType, new_reference
+from dsr.models.audit import AuditEvent, AuditHead
+from dsr.models.requests import (
+    STAFF_TYPES,
+    Request,
+    RequestType,
+    new_reference,
+    normalise_reference,
+)
 from dsr.models.users import ApiToken, Role, User, UserRole, hash_token
 
 __all__ = [
     "STAFF_TYPES",
     "ApiToken",
     "AuditEvent",
+    "AuditHead",
     "Request",
     "RequestType",
     "Role",
@@ -15,4 +22,5 @@ __all__ = [
     "UserRole",
     "hash_token",
     "new_reference",
+    "normalise_reference",
 ]

@@ -3,10 +3,23 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dsr.database import Base, UTCDateTime
+
+
+class AuditHead(Base):
+    """The chain's newest event, in one row. Appending updates it first, which serialises
+    appends on every backend, and `verify` compares it with the chain: events cut from the
+    end leave the head pointing past the last one."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

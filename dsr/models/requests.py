@@ -19,6 +19,12 @@ def new_reference() -> str:
     return "-".join(chars[i : i + 4] for i in range(0, 16, 4))
 
 
+def normalise_reference(typed: str) -> str:
+    """Read a reference as typed or heard: any case, no dashes, O for 0, I or L for 1."""
+    chars = typed.upper().translate(str.maketrans("OIL", "011", " -_"))
+    return "-".join(chars[i : i + 4] for i in range(0, len(chars), 4))
+
+
 class RequestType(enum.StrEnum):
     """The kinds of request, one workflow each."""
 
@@ -50,9 +56,10 @@ class Request(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     requester_email: Mapped[str] = mapped_column(String(254), index=True)
     requester_name: Mapped[str] = mapped_column(String(200), default="")
-    # The reason given with the last decision (rejection, refusal, extension); free text, so it
-    # lives here, where retention can purge it, and never in the audit trail.
+    # Reasons are free text, so they live here, where retention can purge them, and never in
+    # the audit trail. The extension's reason is told to the subject (Art. 12(3)).
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
 

@@ -20,6 +20,11 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+def new_session_token() -> str:
+    """Return a fresh random session token."""
+    return secrets.token_hex(16)
+
+
 class User(UserMixin, Base):
     """A person of the company who signs in to the console."""
 
@@ -29,6 +34,8 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of the session cookie's id: a new value signs the account out everywhere.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     roles: Mapped[list["UserRole"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
@@ -37,6 +44,14 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: the account and its current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session of this account (sign-out, deactivation)."""
+        self.session_token = new_session_token()
 
     @property
     def role_names(self) -> frozenset[str]:
