@@ -135,3 +135,42 @@ def sql_chats_case(company_copy) -> AdapterCase:  # type: ignore[no-untyped-def]
         foreign=other_customers_values(people, me.id),
         broken=lambda: SqlAdapter("chats", settings | {"url": "sqlite:////nonexistent/x.db"}),
     )
+
+
+WHMCS_ID, WHMCS_SECRET = "dsr-test", "whmcs-test-secret"
+
+
+@pytest.fixture
+def whmcs_server(company_copy) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """The WHMCS stand-in over a copy of the demo billing database, on 127.0.0.1."""
+    from dsr.demo.standins import serve
+    from dsr.demo.standins.whmcs import create_whmcs
+
+    folder, _ = company_copy
+    running = serve(create_whmcs(folder / "billing.sqlite", WHMCS_ID, WHMCS_SECRET))
+    yield running
+    running.stop()
+
+
+def whmcs_settings(url: str, **overrides: Any) -> dict[str, Any]:
+    return {"url": url, "identifier": WHMCS_ID, "secret": WHMCS_SECRET, "timeout": 2,
+            "retries": 1, "backoff": 0} | overrides
+
+
+@pytest.fixture
+def whmcs_case(whmcs_server, company_copy) -> AdapterCase:  # type: ignore[no-untyped-def]
+    """The whmcs adapter against the WHMCS stand-in."""
+    from dsr.adapters.whmcs import WhmcsAdapter
+
+    _, people = company_copy
+    me = people[company.SEVERAL_EMAILS - 1]
+    return AdapterCase(
+        adapter=WhmcsAdapter("billing-api", whmcs_settings(whmcs_server.url)),
+        subject=identity(me),
+        expected={(Category.EMAIL, me.email), (Category.NAME, me.first),
+                  (Category.PHONE, me.phone), (Category.IP, me.ip),
+                  (Category.EMAIL, f"billing@{company._slug(me.last)}.example")},
+        foreign=other_customers_values(people, me.id),
+        broken=lambda: WhmcsAdapter("billing-api", whmcs_settings("http://127.0.0.1:9")),
+        correction=(Category.NAME, me.last, "Lima-Santos"),
+    )

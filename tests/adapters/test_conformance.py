@@ -15,7 +15,7 @@ from dsr.adapters import (
 from dsr.categories import Category
 from tests.adapters.conftest import AdapterCase
 
-CASES = ["sql_billing_case", "csv_billing_case", "sql_chats_case"]
+CASES = ["sql_billing_case", "csv_billing_case", "sql_chats_case", "whmcs_case"]
 
 
 @pytest.fixture(params=CASES)
