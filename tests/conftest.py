@@ -100,7 +100,7 @@ def _admin_sql(server: str, statement: str) -> None:
     with psycopg.connect(
         host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
     ) as connection:
-        connection.execute(statement)  # type: ignore[arg-type]
+        connection.execute(statement)
 
 
 @pytest.fixture(scope="session")
@@ -239,7 +239,7 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     return value.group(1)
 
 
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):
     """Sign in through the form, CSRF token and all; return the response."""
     token = csrf_token(client, "/staff/sign-in")
     return client.post(

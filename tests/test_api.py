@@ -10,7 +10,7 @@ from dsr.models import ApiToken, AuditEvent, Request
 from tests.factories import make_request
 
 
-def token_for(user) -> str:  # type: ignore[no-untyped-def]
+def token_for(user) -> str:
     row, token = ApiToken.issue(user)
     db.session.add(row)
     db.session.commit()
@@ -18,14 +18,14 @@ def token_for(user) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def staff_api(client: FlaskClient, users) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def staff_api(client: FlaskClient, users) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for(users['staff'])}"}
 
 
 @pytest.mark.parametrize(
     "header", [None, "Bearer", "Bearer dsr_not-a-real-token", "Basic c3RhZmY6cGFzcw=="]
 )
-def test_no_valid_token_gets_401(client: FlaskClient, users, header: str | None) -> None:  # type: ignore[no-untyped-def]
+def test_no_valid_token_gets_401(client: FlaskClient, users, header: str | None) -> None:
     case = make_request("access", "in_review")
     headers = {"Authorization": header} if header else {}
     response = client.get(f"/api/v1/requests/{case.reference}", headers=headers)
@@ -35,13 +35,13 @@ def test_no_valid_token_gets_401(client: FlaskClient, users, header: str | None)
     }
 
 
-def test_a_revoked_token_gets_401(client: FlaskClient, users, staff_api) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_token_gets_401(client: FlaskClient, users, staff_api) -> None:
     db.session.execute(select(ApiToken)).scalar_one().revoked_at = utcnow()
     db.session.commit()
     assert client.get("/api/v1/requests", headers=staff_api).status_code == 401
 
 
-def test_a_deactivated_accounts_token_gets_401(client: FlaskClient, users, staff_api) -> None:  # type: ignore[no-untyped-def]
+def test_a_deactivated_accounts_token_gets_401(client: FlaskClient, users, staff_api) -> None:
     users["staff"].active = False
     db.session.commit()
     assert client.get("/api/v1/requests", headers=staff_api).status_code == 401
@@ -56,7 +56,7 @@ def test_a_session_cookie_is_not_enough_for_the_api(staff_client: FlaskClient) -
 
 
 @pytest.mark.parametrize("role", ["legal", "admin"])
-def test_other_roles_tokens_cannot_use_the_staff_api(client: FlaskClient, users, role: str) -> None:  # type: ignore[no-untyped-def]
+def test_other_roles_tokens_cannot_use_the_staff_api(client: FlaskClient, users, role: str) -> None:
     headers = {"Authorization": f"Bearer {token_for(users[role])}"}
     response = client.get("/api/v1/requests", headers=headers)
     assert response.status_code == 403

@@ -17,7 +17,7 @@ def actions() -> list[str]:
     return list(db.session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
 
 
-def test_staff_sign_in_reaches_the_queue_and_is_audited(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+def test_staff_sign_in_reaches_the_queue_and_is_audited(client: FlaskClient, users) -> None:
     response = sign_in(client, "Staff@Example.org ")
     assert response.status_code == 302
     assert response.headers["Location"] == "/staff/"
@@ -32,7 +32,7 @@ def test_staff_sign_in_reaches_the_queue_and_is_audited(client: FlaskClient, use
     [("staff@example.org", "wrong password"), ("nobody@example.org", PASSWORD)],
 )
 def test_a_failed_sign_in_says_so_without_telling_which_part_was_wrong(
-    client: FlaskClient, users, email: str, password: str  # type: ignore[no-untyped-def]
+    client: FlaskClient, users, email: str, password: str
 ) -> None:
     response = sign_in(client, email, password)
     assert response.status_code == 401
@@ -42,7 +42,7 @@ def test_a_failed_sign_in_says_so_without_telling_which_part_was_wrong(
     assert client.get("/console/").status_code == 302
 
 
-def test_an_inactive_account_cannot_sign_in(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+def test_an_inactive_account_cannot_sign_in(client: FlaskClient, users) -> None:
     users["staff"].active = False
     db.session.commit()
     assert sign_in(client, "staff@example.org").status_code == 401
@@ -60,7 +60,7 @@ def test_malformed_sign_in_fields_get_400_with_messages(client: FlaskClient) -> 
     assert 'value="not-an-address"' in page
 
 
-def test_a_form_without_its_csrf_token_is_refused(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+def test_a_form_without_its_csrf_token_is_refused(client: FlaskClient, users) -> None:
     response = client.post(
         "/staff/sign-in", data={"email": "staff@example.org", "password": PASSWORD}
     )
@@ -69,7 +69,7 @@ def test_a_form_without_its_csrf_token_is_refused(client: FlaskClient, users) ->
 
 
 @pytest.mark.parametrize("email", ["legal@example.org", "admin@example.org"])
-def test_a_missing_role_gets_a_clear_403_page(client: FlaskClient, users, email: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_role_gets_a_clear_403_page(client: FlaskClient, users, email: str) -> None:
     sign_in(client, email)
     response = client.get("/console/")
     assert response.status_code == 403
@@ -95,7 +95,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
     ],
 )
 def test_sign_in_follows_next_only_within_the_site(
-    client: FlaskClient, users, target: str, landing: str  # type: ignore[no-untyped-def]
+    client: FlaskClient, users, target: str, landing: str
 ) -> None:
     token = csrf_token(client, "/staff/sign-in")
     response = client.post(
@@ -105,7 +105,7 @@ def test_sign_in_follows_next_only_within_the_site(
     assert response.headers["Location"] == landing
 
 
-def test_sign_out_takes_a_post_and_ends_the_session(client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+def test_sign_out_takes_a_post_and_ends_the_session(client: FlaskClient, users) -> None:
     sign_in(client, "staff@example.org")
     assert client.get("/staff/sign-out").status_code == 405
     token = csrf_token(client, "/console/")
@@ -115,7 +115,7 @@ def test_sign_out_takes_a_post_and_ends_the_session(client: FlaskClient, users) 
 
 
 def test_a_session_cookie_copied_before_sign_out_is_dead_after_it(
-    app: Flask, users  # type: ignore[no-untyped-def]
+    app: Flask, users
 ) -> None:
     browser, thief = app.test_client(), app.test_client()
     sign_in(browser, "staff@example.org")
@@ -127,14 +127,14 @@ def test_a_session_cookie_copied_before_sign_out_is_dead_after_it(
     assert thief.get("/console/").status_code == 302
 
 
-def test_a_fresh_client_is_not_signed_in_by_another(app: Flask, users) -> None:  # type: ignore[no-untyped-def]
+def test_a_fresh_client_is_not_signed_in_by_another(app: Flask, users) -> None:
     first, second = app.test_client(), app.test_client()
     sign_in(first, "staff@example.org")
     assert second.get("/console/").status_code == 302
     assert second.get("/staff/sign-in").status_code == 200
 
 
-def test_sign_in_attempts_are_rate_limited(app: Flask, client: FlaskClient, users) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_attempts_are_rate_limited(app: Flask, client: FlaskClient, users) -> None:
     app.config["SIGN_IN_RATE_LIMIT"] = "3 per minute"
     statuses = [sign_in(client, "staff@example.org", "wrong").status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
@@ -153,7 +153,7 @@ def test_session_cookie_is_httponly_samesite_and_secure_by_default(sqlite_url: s
     assert "Secure" in cookie
 
 
-def test_passwords_are_stored_as_argon2id_hashes(users) -> None:  # type: ignore[no-untyped-def]
+def test_passwords_are_stored_as_argon2id_hashes(users) -> None:
     assert users["staff"].password_hash.startswith("$argon2id$")
 
 
@@ -183,7 +183,7 @@ def test_users_create_makes_an_account_with_several_roles(
     ],
 )
 def test_users_create_refuses_bad_input_clearly(
-    users, runner: FlaskCliRunner, args: list[str], message: str  # type: ignore[no-untyped-def]
+    users, runner: FlaskCliRunner, args: list[str], message: str
 ) -> None:
     if "--password" not in args:
         args = [*args, "--password", PASSWORD]
@@ -194,7 +194,7 @@ def test_users_create_refuses_bad_input_clearly(
 
 
 def test_tokens_create_prints_the_token_last_and_stores_only_its_hash(
-    users, runner: FlaskCliRunner  # type: ignore[no-untyped-def]
+    users, runner: FlaskCliRunner
 ) -> None:
     result = runner.invoke(args=["tokens", "create", "staff@example.org"])
     assert result.exit_code == 0, result.output
@@ -210,7 +210,7 @@ def test_tokens_create_for_an_unknown_account_fails_clearly(runner: FlaskCliRunn
     assert "No account has the e-mail address ghost@example.org." in result.output
 
 
-def test_users_list_and_deactivate(users, runner: FlaskCliRunner, client: FlaskClient) -> None:  # type: ignore[no-untyped-def]
+def test_users_list_and_deactivate(users, runner: FlaskCliRunner, client: FlaskClient) -> None:
     listed = runner.invoke(args=["users", "list"]).output.splitlines()
     assert any(line.split() == ["both@example.org", "legal,staff", "active"] for line in listed)
 

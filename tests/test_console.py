@@ -91,7 +91,7 @@ def page_form(client: FlaskClient, case: Request) -> dict[str, str]:
             "version": version.group(1)}
 
 
-def post_action(client: FlaskClient, case: Request, trigger: str, **fields: str):  # type: ignore[no-untyped-def]
+def post_action(client: FlaskClient, case: Request, trigger: str, **fields: str):
     return client.post(
         f"/console/requests/{case.reference}/transitions",
         data={"trigger": trigger, **page_form(client, case), **fields},
@@ -176,7 +176,7 @@ def test_an_unknown_reference_gets_a_404_page(staff_client: FlaskClient) -> None
     assert "There is no request with that reference." in response.get_data(as_text=True)
 
 
-def test_simultaneous_page_views_are_all_served_and_audited(app: Flask, users) -> None:  # type: ignore[no-untyped-def]
+def test_simultaneous_page_views_are_all_served_and_audited(app: Flask, users) -> None:
     make_request("access", "verified")
     clients = [app.test_client() for _ in range(6)]
     for client in clients:

@@ -96,7 +96,7 @@ def test_random_trigger_sequences_keep_state_and_audit_chain_sound(sqlite_app: F
         @invariant()
         def states_match_the_model(self) -> None:
             for case_id, state in self.expected.items():
-                assert db.session.get(Request, case_id).state == state  # type: ignore[union-attr]
+                assert db.session.get(Request, case_id).state == state
 
         @invariant()
         def every_move_has_exactly_one_audit_event(self) -> None:

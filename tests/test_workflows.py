@@ -14,7 +14,7 @@ WORKFLOWS = workflows.load()
 KNOWN_ROLES = {"staff", "legal", "admin", "subject", "system"}
 
 
-def all_transitions():  # type: ignore[no-untyped-def]
+def all_transitions():
     for name, workflow in WORKFLOWS.items():
         for transition in workflow["transitions"]:
             yield name, transition

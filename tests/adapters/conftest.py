@@ -37,7 +37,7 @@ def demo_company(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[c
 
 
 @pytest.fixture
-def company_copy(demo_company, tmp_path: Path) -> tuple[Path, list[company.Customer]]:  # type: ignore[no-untyped-def]
+def company_copy(demo_company, tmp_path: Path) -> tuple[Path, list[company.Customer]]:
     """A copy of the demo company a test may change."""
     folder, people = demo_company
     copy = tmp_path / "company"
@@ -56,7 +56,7 @@ def other_customers_values(people: list[company.Customer], *skip: int) -> set[st
 
 
 @pytest.fixture
-def sql_billing_case(company_copy) -> Iterator[AdapterCase]:  # type: ignore[no-untyped-def]
+def sql_billing_case(company_copy) -> Iterator[AdapterCase]:
     """The sql adapter on the demo billing database (SQLite)."""
     from dsr.adapters.sql import SqlAdapter
 
@@ -95,7 +95,7 @@ def export_csv(database: Path, folder: Path) -> None:
 
 
 @pytest.fixture
-def csv_billing_case(company_copy, tmp_path: Path) -> AdapterCase:  # type: ignore[no-untyped-def]
+def csv_billing_case(company_copy, tmp_path: Path) -> AdapterCase:
     """The csv adapter on CSV exports of the demo billing database."""
     from dsr.adapters.csvfiles import CsvAdapter
 
@@ -115,7 +115,7 @@ def csv_billing_case(company_copy, tmp_path: Path) -> AdapterCase:  # type: igno
 
 
 @pytest.fixture
-def sql_chats_case(company_copy) -> AdapterCase:  # type: ignore[no-untyped-def]
+def sql_chats_case(company_copy) -> AdapterCase:
     """The sql adapter on the demo helpdesk's live-chat tables."""
     import sqlite3
 
@@ -141,7 +141,7 @@ WHMCS_ID, WHMCS_SECRET = "dsr-test", "whmcs-test-secret"
 
 
 @pytest.fixture
-def whmcs_server(company_copy) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def whmcs_server(company_copy) -> Iterator[Any]:
     """The WHMCS stand-in over a copy of the demo billing database, on 127.0.0.1."""
     from dsr.demo.standins import serve
     from dsr.demo.standins.whmcs import create_whmcs
@@ -158,7 +158,7 @@ def whmcs_settings(url: str, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def whmcs_case(whmcs_server, company_copy) -> AdapterCase:  # type: ignore[no-untyped-def]
+def whmcs_case(whmcs_server, company_copy) -> AdapterCase:
     """The whmcs adapter against the WHMCS stand-in."""
     from dsr.adapters.whmcs import WhmcsAdapter
 

@@ -17,11 +17,11 @@ from dsr.demo import company
 from tests.adapters.conftest import identity, whmcs_settings
 
 
-def adapter(server, **overrides) -> WhmcsAdapter:  # type: ignore[no-untyped-def]
+def adapter(server, **overrides) -> WhmcsAdapter:
     return WhmcsAdapter("billing-api", whmcs_settings(server.url, **overrides))
 
 
-def test_wrong_credentials_fail_as_an_authentication_error(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_credentials_fail_as_an_authentication_error(whmcs_server, company_copy) -> None:
     _, people = company_copy
     wrong = adapter(whmcs_server, secret="not-the-secret")
     with pytest.raises(SourceAuthFailed, match="refused dsr's credentials"):
@@ -30,35 +30,35 @@ def test_wrong_credentials_fail_as_an_authentication_error(whmcs_server, company
     assert not health.ok and "credentials" in health.detail
 
 
-def test_a_slow_server_times_out_clearly(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_a_slow_server_times_out_clearly(whmcs_server, company_copy) -> None:
     _, people = company_copy
     whmcs_server.app.config["DELAY"] = 1.0
-    with pytest.raises(SourceUnavailable, match="no answer within 0.3 seconds"):
+    with pytest.raises(SourceUnavailable, match=r"no answer within 0\.3 seconds"):
         adapter(whmcs_server, timeout=0.3, retries=0).lookup(identity(people[0]))
 
 
-def test_a_malformed_reply_is_reported_as_such(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_a_malformed_reply_is_reported_as_such(whmcs_server, company_copy) -> None:
     _, people = company_copy
     whmcs_server.app.config["MALFORMED"] = True
     with pytest.raises(SourceReplyInvalid, match="not valid JSON"):
         adapter(whmcs_server).lookup(identity(people[0]))
 
 
-def test_reads_are_retried_past_a_passing_outage(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_reads_are_retried_past_a_passing_outage(whmcs_server, company_copy) -> None:
     _, people = company_copy
     whmcs_server.app.config["FAIL_NEXT"] = 2
     findings = adapter(whmcs_server, retries=2).lookup(identity(people[0]))
     assert (Category.EMAIL, people[0].email) in {(f.category, f.value) for f in findings}
 
 
-def test_an_outage_longer_than_the_retries_fails_clearly(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_an_outage_longer_than_the_retries_fails_clearly(whmcs_server, company_copy) -> None:
     _, people = company_copy
     whmcs_server.app.config["FAIL_NEXT"] = 10
     with pytest.raises(SourceUnavailable, match="HTTP 503"):
         adapter(whmcs_server, retries=1).lookup(identity(people[0]))
 
 
-def test_activity_is_read_across_pages(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_activity_is_read_across_pages(whmcs_server, company_copy) -> None:
     folder, people = company_copy
     me = people[0]
     connection = sqlite3.connect(folder / "billing.sqlite")
@@ -79,7 +79,7 @@ def test_activity_is_read_across_pages(whmcs_server, company_copy) -> None:  # t
     assert "10.9.9.9" not in ips, "a staff member's address is not the subject's"
 
 
-def test_found_by_customer_number_too(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_found_by_customer_number_too(whmcs_server, company_copy) -> None:
     _, people = company_copy
     me = people[company.SHARED_IP_A - 1]
     findings = adapter(whmcs_server).lookup(
@@ -87,7 +87,7 @@ def test_found_by_customer_number_too(whmcs_server, company_copy) -> None:  # ty
     assert (Category.EMAIL, me.email) in {(f.category, f.value) for f in findings}
 
 
-def test_a_correction_is_written_with_update_client_and_reads_back(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_a_correction_is_written_with_update_client(whmcs_server, company_copy) -> None:
     _, people = company_copy
     me = people[2]
     whmcs = adapter(whmcs_server)
@@ -97,7 +97,7 @@ def test_a_correction_is_written_with_update_client_and_reads_back(whmcs_server,
     assert again.value == "Utrecht"
 
 
-def test_a_correction_to_a_missing_client_fails_clearly(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_a_correction_to_a_missing_client_fails_clearly(whmcs_server, company_copy) -> None:
     _, people = company_copy
     whmcs = adapter(whmcs_server)
     ref = next(f for f in whmcs.lookup(identity(people[0])) if f.record.field == "city").record
@@ -108,7 +108,7 @@ def test_a_correction_to_a_missing_client_fails_clearly(whmcs_server, company_co
         whmcs.correct(ref, {Category.PHONE: "+31 20 000 0000"})
 
 
-def test_writes_are_not_retried(whmcs_server, company_copy) -> None:  # type: ignore[no-untyped-def]
+def test_writes_are_not_retried(whmcs_server, company_copy) -> None:
     _, people = company_copy
     whmcs = adapter(whmcs_server, retries=3)
     ref = next(f for f in whmcs.lookup(identity(people[0])) if f.record.field == "city").record
