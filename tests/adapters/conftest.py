@@ -174,3 +174,54 @@ def whmcs_case(whmcs_server, company_copy) -> AdapterCase:
         broken=lambda: WhmcsAdapter("billing-api", whmcs_settings("http://127.0.0.1:9")),
         correction=(Category.NAME, me.last, "Lima-Santos"),
     )
+
+
+MATOMO_TOKEN = "matomo-test-token"
+
+
+@pytest.fixture
+def matomo_server(company_copy) -> Iterator[Any]:
+    """The Matomo stand-in over a copy of the demo analytics database, on 127.0.0.1."""
+    from dsr.demo.standins import serve
+    from dsr.demo.standins.matomo import create_matomo
+
+    folder, _ = company_copy
+    running = serve(create_matomo(folder / "analytics.sqlite", MATOMO_TOKEN))
+    yield running
+    running.stop()
+
+
+def matomo_settings(url: str, **overrides: Any) -> dict[str, Any]:
+    return {"url": url, "token": MATOMO_TOKEN, "timeout": 2, "retries": 1,
+            "backoff": 0} | overrides
+
+
+def visits_of(folder: Path, customer: company.Customer) -> list[tuple[int, str]]:
+    """The demo visits a customer made signed in: (idvisit, first action time)."""
+    import sqlite3
+
+    connection = sqlite3.connect(folder / "analytics.sqlite")
+    try:
+        return list(connection.execute(
+            "SELECT idvisit, visit_first_action_time FROM log_visit WHERE user_id = ?",
+            (str(customer.id),)))
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def matomo_case(matomo_server, company_copy) -> AdapterCase:
+    """The matomo adapter against the Matomo stand-in."""
+    from dsr.adapters.matomo import MatomoAdapter
+
+    folder, people = company_copy
+    me = people[company.SEVERAL_EMAILS - 1]
+    first_visit = min(visits_of(folder, me), key=lambda v: v[0])
+    date, _, time = first_visit[1].partition(" ")
+    return AdapterCase(
+        adapter=MatomoAdapter("analytics", matomo_settings(matomo_server.url)),
+        subject=identity(me, customer_ids=[str(me.id)], ips=[me.ip]),
+        expected={(Category.VISIT, f"Visit on {date} at {time[:5]} UTC"), (Category.IP, me.ip)},
+        foreign=other_customers_values(people, me.id) | {c.ip for c in people if c.id != me.id},
+        broken=lambda: MatomoAdapter("analytics", matomo_settings("http://127.0.0.1:9")),
+    )

@@ -15,7 +15,8 @@ from dsr.adapters import (
 from dsr.categories import Category
 from tests.adapters.conftest import AdapterCase
 
-CASES = ["sql_billing_case", "csv_billing_case", "sql_chats_case", "whmcs_case"]
+CASES = ["sql_billing_case", "csv_billing_case", "sql_chats_case", "whmcs_case",
+         "matomo_case"]
 
 
 @pytest.fixture(params=CASES)
@@ -63,7 +64,7 @@ def test_lookup_never_returns_another_persons_data(case: AdapterCase) -> None:
 
 def test_an_unknown_subject_has_no_findings(case: AdapterCase) -> None:
     stranger = SubjectIdentity.of("nobody-at-all@example.net", customer_ids=["999999"],
-                                  phones=["+1 555 0100"], ips=["192.0.2.254"])
+                                  phones=["+1 555 0100"], ips=["100.64.0.254"])
     assert list(case.adapter.lookup(stranger)) == []
 
 
