@@ -225,3 +225,41 @@ def matomo_case(matomo_server, company_copy) -> AdapterCase:
         foreign=other_customers_values(people, me.id) | {c.ip for c in people if c.id != me.id},
         broken=lambda: MatomoAdapter("analytics", matomo_settings("http://127.0.0.1:9")),
     )
+
+
+KAYAKO_KEY, KAYAKO_SECRET = "kayako-test-key", "kayako-test-secret"
+
+
+@pytest.fixture
+def kayako_server(company_copy) -> Iterator[Any]:
+    """The Kayako Classic stand-in over a copy of the demo helpdesk database, on 127.0.0.1."""
+    from dsr.demo.standins import serve
+    from dsr.demo.standins.kayako import create_kayako
+
+    folder, _ = company_copy
+    running = serve(create_kayako(folder / "helpdesk.sqlite", KAYAKO_KEY, KAYAKO_SECRET))
+    yield running
+    running.stop()
+
+
+def kayako_settings(url: str, **overrides: Any) -> dict[str, Any]:
+    return {"url": f"{url}/api/index.php", "api_key": KAYAKO_KEY, "secret_key": KAYAKO_SECRET,
+            "timeout": 2, "retries": 1, "backoff": 0} | overrides
+
+
+@pytest.fixture
+def kayako_case(kayako_server, company_copy) -> AdapterCase:
+    """The kayako adapter against the Kayako stand-in, for the customer whose ticket names
+    another customer."""
+    from dsr.adapters.kayako import KayakoAdapter
+
+    _, people = company_copy
+    me = people[company.MENTIONING - 1]
+    return AdapterCase(
+        adapter=KayakoAdapter("helpdesk", kayako_settings(kayako_server.url)),
+        subject=identity(me),
+        expected={(Category.EMAIL, me.email), (Category.NAME, f"{me.first} {me.last}"),
+                  (Category.TICKET, "Transfer domain to a colleague"), (Category.IP, me.ip)},
+        foreign=other_customers_values(people, me.id),
+        broken=lambda: KayakoAdapter("helpdesk", kayako_settings("http://127.0.0.1:9")),
+    )

@@ -16,7 +16,7 @@ from dsr.categories import Category
 from tests.adapters.conftest import AdapterCase
 
 CASES = ["sql_billing_case", "csv_billing_case", "sql_chats_case", "whmcs_case",
-         "matomo_case"]
+         "matomo_case", "kayako_case"]
 
 
 @pytest.fixture(params=CASES)

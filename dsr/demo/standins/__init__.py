@@ -27,7 +27,7 @@ def misbehave(app: Flask) -> Callable[[], Response | None]:
             app.config["FAIL_NEXT"] -= 1
             return Response("Service Unavailable", status=503)
         if app.config.get("MALFORMED"):
-            return Response("<html>Gateway error page</html>", status=200,
+            return Response("<html><body>Bad gateway<br></body></html>", status=200,
                             content_type="application/json")
         return None
 
