@@ -89,7 +89,8 @@ class KayakoAdapter:
         users: dict[str, Element] = {}
         tickets: dict[str, Element] = {}
         for email in sorted(subject.emails):
-            for user in self._xml("POST", "/Base/UserSearch", "users", {"query": email}).iter("user"):
+            found = self._xml("POST", "/Base/UserSearch", "users", {"query": email})
+            for user in found.iter("user"):
                 addresses = {e.text.strip().lower() for e in user.findall("email") if e.text}
                 if email in addresses:  # the search is fuzzy; only exact owners count
                     users[_text(user, "id")] = user
