@@ -25,12 +25,15 @@ instance/config.py: | instance/config.example.py
 	sed -e "s/^SECRET_KEY = .*/SECRET_KEY = \"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')\"/" \
 	    -e "s/^SESSION_COOKIE_SECURE = True/SESSION_COOKIE_SECURE = False/" \
 	    -e "s/^REMEMBER_COOKIE_SECURE = True/REMEMBER_COOKIE_SECURE = False/" \
+	    -e "s/^DEMO = False/DEMO = True/" \
 	    instance/config.example.py > $@
 
+# The demo company's WHMCS, Matomo and Kayako stand-ins run beside the app and stop with it.
 run: $(VENV)/.app instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask demo standins & trap 'kill $$!' EXIT INT TERM; \
+	    $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # PostgreSQL (a second backend for the same tests) and Chromium (browser tests) from Debian.
 system-packages:

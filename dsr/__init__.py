@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     load_config(app, test_config)
     register_extensions(app)
+    register_sources(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -106,6 +107,16 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
+def register_sources(app: Flask) -> None:
+    """Build every configured source's adapter; a misconfigured one stops start-up."""
+    from dsr.adapters.registry import build_sources
+    from dsr.demo.sources import demo_sources
+
+    config = app.config["SOURCES"] or (demo_sources(app.instance_path) if app.config["DEMO"]
+                                       else {})
+    app.extensions["dsr.sources"] = build_sources(config, app.config["ADAPTER_ENTRY_POINTS"])
+
+
 def register_blueprints(app: Flask) -> None:
     """Mount the web and API blueprints."""
     from dsr.api.views import blueprint as api
@@ -130,10 +141,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add dsr's `flask` commands."""
+    from dsr.adapters.commands import sources_cli
     from dsr.audit.commands import audit_cli
     from dsr.auth.commands import tokens_cli, users_cli
     from dsr.demo import demo_cli
     from dsr.engine.commands import workflows_cli
 
-    for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli):
+    for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli):
         app.cli.add_command(group)

@@ -34,5 +34,13 @@ RATELIMIT_STORAGE_URI = "memory://"
 SIGN_IN_RATE_LIMIT = "10 per minute; 100 per day"
 PROXY_FIX_X_FOR = 0
 
+# The systems that hold personal data: {name: {"adapter": ..., "settings": {...},
+# "register": {...}}}; see README.md, "Sources". Secrets as {"env": "VARIABLE"}.
+SOURCES: dict[str, object] = {}
+# Load third-party adapters from the dsr.adapters entry-point group (tests switch this off).
+ADAPTER_ENTRY_POINTS = True
+# The demo company (make run): its sources, served by local stand-ins, unless SOURCES is set.
+DEMO = False
+
 # Rows per page in the staff queue and the API's lists.
 PAGE_SIZE = 50

@@ -12,5 +12,9 @@ SECRET_KEY = ""
 SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True
 
+# The demo company's sources (local stand-ins of WHMCS, Matomo and Kayako); `make run` sets
+# this. In production leave it False and describe your own SOURCES (see README.md).
+DEMO = False
+
 # Working days for the legal clock: ISO country code and optional subdivision.
 HOLIDAY_COUNTRY = "DE"

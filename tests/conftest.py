@@ -43,6 +43,7 @@ def config_for(database_url: str) -> dict[str, object]:
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "HOLIDAY_COUNTRY": "DE",
+        "ADAPTER_ENTRY_POINTS": False,
     }
 
 

@@ -157,8 +157,8 @@ def load_mapping(settings: Mapping[str, Any]) -> TableMapping:
         return TableMapping.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise AdapterConfigError(f"setting 'mapping.{where}': {first['msg']}.") from None
+        where = ".".join(["mapping", *(str(part) for part in first["loc"])])
+        raise AdapterConfigError(f"setting {where!r}: {first['msg']}.") from None
 
 
 Conditions = list[tuple[str, Collection[str]]]

@@ -47,7 +47,8 @@ class SourceConfig(BaseModel):
 
     adapter: str
     settings: dict[str, Any] = {}
-    register: RegisterEntry
+    # "register" in the configuration; pydantic's BaseModel has a method of that name.
+    entry: RegisterEntry = Field(alias="register")
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def build_sources(config: Mapping[str, Any], include_installed: bool) -> dict[st
             spec = SourceConfig.model_validate(raw)
         except ValidationError as error:
             first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
+            where = ".".join("register" if part == "entry" else str(part)
+                             for part in first["loc"])
             raise ConfigError(f"Source {name!r}, setting {where!r}: {first['msg']}.") from None
         try:
             factory = load_factory(spec.adapter, include_installed)
@@ -116,5 +118,13 @@ def build_sources(config: Mapping[str, Any], include_installed: bool) -> dict[st
             adapter = factory(name, _resolve_secrets(name, spec.settings))
         except AdapterConfigError as error:
             raise ConfigError(f"Source {name!r}: {error}") from None
-        sources[name] = Source(name, adapter, spec.register)
+        sources[name] = Source(name, adapter, spec.entry)
+    return sources
+
+
+def configured() -> dict[str, Source]:
+    """Return the current app's sources, by name."""
+    from flask import current_app
+
+    sources: dict[str, Source] = current_app.extensions["dsr.sources"]
     return sources

@@ -41,16 +41,41 @@ class SqlAdapter:
             else {"connect_timeout": int(timeout)}
         )
         self._engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        self._types: dict[str, dict[str, sa.types.TypeEngine[Any]]] = {}
+
+    def _column_types(self, table: str) -> dict[str, sa.types.TypeEngine[Any]]:
+        """The table's column types, read from the database once."""
+        if table not in self._types:
+            columns = sa.inspect(self._engine).get_columns(table)
+            self._types[table] = {c["name"]: c["type"] for c in columns}
+        return self._types[table]
 
     def _table(self, spec: TableSpec, columns: Iterable[str]) -> sa.TableClause:
-        return sa.table(spec.table, *(sa.column(c) for c in columns))
+        types = self._column_types(spec.table)
+        return sa.table(spec.table, *(sa.column(c, types.get(c)) for c in columns))
+
+    @staticmethod
+    def _typed(column: sa.ColumnClause[Any], values: Iterable[str]) -> list[Any]:
+        """Convert search values to the column's type: PostgreSQL compares no integer with
+        text, and a value that cannot be of that type cannot match."""
+        try:
+            python_type = column.type.python_type
+        except NotImplementedError:
+            python_type = str
+        if python_type is int:
+            return sorted(int(v) for v in values if v.strip().lstrip("-").isdigit())
+        return sorted(values)
 
     def rows(
         self, spec: TableSpec, columns: list[str], conditions: Conditions
     ) -> list[Mapping[str, Any]]:
         """Read the mapped columns of rows where any condition holds (bound parameters only)."""
         table = self._table(spec, columns)
-        where = [table.c[column].in_(sorted(values)) for column, values in conditions if values]
+        where = [
+            table.c[column].in_(typed)
+            for column, values in conditions
+            if (typed := self._typed(table.c[column], values))
+        ]
         if not where:
             return []
         with self._engine.connect() as connection:
@@ -61,6 +86,9 @@ class SqlAdapter:
         """Return the subject's mapped rows as findings."""
         try:
             return mapped_findings(self.name, self.mapping, self, subject)
+        except sa.exc.NoSuchTableError:
+            raise SourceError(f"{self.name}: a mapped table is missing; check the mapping "
+                              "against the database.") from None
         except OperationalError as error:
             raise SourceUnavailable(f"{self.name}: the database did not answer "
                                     f"({type(error.orig).__name__}).") from None
@@ -83,12 +111,13 @@ class SqlAdapter:
                 raise SourceError(f"{self.name}: {ref.kind} has no single writable "
                                   f"{category.label.lower()} column for this change.")
             columns[candidates[0]] = value
-        table = self._table(spec, [spec.key, *columns])
         try:
+            table = self._table(spec, [spec.key, *columns])
+            keys = self._typed(table.c[spec.key], [ref.key])
             with self._engine.begin() as connection:
                 updated = connection.execute(
-                    sa.update(table).where(table.c[spec.key] == ref.key).values(**columns)
-                ).rowcount
+                    sa.update(table).where(table.c[spec.key].in_(keys)).values(**columns)
+                ).rowcount if keys else 0
         except SQLAlchemyError as error:
             raise SourceError(f"{self.name}: the update failed ({type(error).__name__}).") \
                 from None

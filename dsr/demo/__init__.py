@@ -1,9 +1,11 @@
 """`flask demo seed`: demo accounts, one per role, and a few requests to try the console on."""
 
 import secrets
+import threading
 from datetime import timedelta
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -11,6 +13,7 @@ from dsr import audit, engine
 from dsr.actors import CLI, SUBJECT, SYSTEM, Actor
 from dsr.auth import hash_password
 from dsr.database import utcnow
+from dsr.demo.sources import company_folder, ensure_company
 from dsr.extensions import db
 from dsr.models import Request, Role, User, UserRole
 
@@ -67,8 +70,12 @@ def ensure_demo_requests(staff: User) -> int:
 
 
 @demo_cli.command("seed")
-def seed() -> None:
-    """Create the demo accounts and requests (again: resets the demo passwords only)."""
+@click.option("--rebuild", is_flag=True, help="Build the demo company's databases anew.")
+def seed(rebuild: bool) -> None:
+    """Create the demo accounts and requests (again: resets the demo passwords only) and, with
+    DEMO on, the demo company's databases."""
+    if current_app.config["DEMO"] and ensure_company(current_app.instance_path, rebuild):
+        click.echo(f"Demo company built in {company_folder(current_app.instance_path)}.")
     credentials = ensure_demo_users()
     staff = db.session.execute(
         select(User).where(User.email == f"staff@{DEMO_DOMAIN}")
@@ -79,3 +86,32 @@ def seed() -> None:
     click.echo("Demo accounts (new passwords on every seed; sign in at /staff/sign-in):")
     for email, password in credentials:
         click.echo(f"  {email:<28} {password}")
+
+
+@demo_cli.command("standins")
+def standins() -> None:
+    """Serve the demo company's WHMCS, Matomo and Kayako stand-ins on 127.0.0.1 until stopped."""
+    from dsr.demo import sources
+    from dsr.demo.standins import serve
+    from dsr.demo.standins.kayako import create_kayako
+    from dsr.demo.standins.matomo import create_matomo
+    from dsr.demo.standins.whmcs import create_whmcs
+
+    folder = company_folder(current_app.instance_path)
+    ensure_company(current_app.instance_path)
+    ports = sources.STANDIN_PORTS
+    running = [
+        serve(create_whmcs(folder / "billing.sqlite", *sources.WHMCS_CREDENTIALS),
+              ports["whmcs"]),
+        serve(create_matomo(folder / "analytics.sqlite", sources.MATOMO_TOKEN),
+              ports["matomo"]),
+        serve(create_kayako(folder / "helpdesk.sqlite", *sources.KAYAKO_KEYS),
+              ports["kayako"]),
+    ]
+    click.echo("Stand-ins: " + ", ".join(f"{n} {r.url}" for n, r in zip(ports, running,
+                                                                          strict=True)))
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        for server in running:
+            server.stop()

@@ -263,3 +263,98 @@ def kayako_case(kayako_server, company_copy) -> AdapterCase:
         foreign=other_customers_values(people, me.id),
         broken=lambda: KayakoAdapter("helpdesk", kayako_settings("http://127.0.0.1:9")),
     )
+
+
+THIRD_PARTY = Path(__file__).resolve().parent.parent / "thirdparty"
+
+
+@pytest.fixture(scope="session")
+def installed_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example third-party adapter, installed with pip into a folder of its own."""
+    import subprocess
+    import sys
+
+    target = tmp_path_factory.mktemp("site")
+    build = tmp_path_factory.mktemp("build")
+    shutil.copytree(THIRD_PARTY, build / "src")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--no-index", "--target", str(target), str(build / "src")],
+        check=True, capture_output=True,
+    )
+    return target
+
+
+@pytest.fixture
+def example_case(installed_example: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                 demo_company) -> AdapterCase:
+    """The third-party adapter, found through its entry point as dsr finds installed ones."""
+    import json
+
+    from dsr.adapters.registry import load_factory
+
+    monkeypatch.syspath_prepend(str(installed_example))
+    _, people = demo_company
+    me = people[0]
+    path = tmp_path / "subscribers.jsonl"
+    path.write_text("".join(
+        json.dumps({"email": c.email, "name": f"{c.first} {c.last}",
+                    "subscribed_at": "2026-02-01"}) + "\n" for c in people[:10]))
+    factory = load_factory("newsletter", include_installed=True)
+    return AdapterCase(
+        adapter=factory("newsletter", {"path": str(path)}),
+        subject=identity(me),
+        expected={(Category.EMAIL, me.email), (Category.NAME, f"{me.first} {me.last}")},
+        foreign=other_customers_values(people, me.id),
+        broken=lambda: factory("newsletter", {"path": str(tmp_path / "gone.jsonl")}),
+    )
+
+
+def copy_to_postgres(database: Path, url: str) -> None:
+    """Copy every table of an SQLite database, with its indexes, into a PostgreSQL database."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    source = sqlite3.connect(database)
+    engine = sa.create_engine(url)
+    types = {"INTEGER": "BIGINT", "TEXT": "TEXT"}
+    with engine.begin() as target:
+        for (table,) in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            columns = list(source.execute(f"PRAGMA table_info({table})"))
+            target.exec_driver_sql(f"CREATE TABLE {table} (" + ", ".join(
+                f'"{c[1]}" {types[c[2]]}{" PRIMARY KEY" if c[5] else ""}' for c in columns) + ")")
+            rows = list(source.execute(f"SELECT * FROM {table}"))
+            if rows:
+                marks = ", ".join(f"%({c[1]})s" for c in columns)
+                target.exec_driver_sql(
+                    f"INSERT INTO {table} VALUES ({marks})",
+                    [dict(zip([c[1] for c in columns], row, strict=True)) for row in rows])
+        for (sql,) in source.execute("SELECT sql FROM sqlite_master WHERE type = 'index' "
+                                     "AND sql IS NOT NULL"):
+            target.exec_driver_sql(sql)
+    engine.dispose()
+    source.close()
+
+
+@pytest.fixture
+def sql_billing_postgres_case(company_copy, postgres_url: str) -> Iterator[AdapterCase]:
+    """The sql adapter on the demo billing data in PostgreSQL."""
+    from dsr.adapters.sql import SqlAdapter
+
+    folder, people = company_copy
+    copy_to_postgres(folder / "billing.sqlite", postgres_url)
+    me = people[company.SHARED_IP_B - 1]
+    settings = {"url": postgres_url, "mapping_file": str(MAPPINGS / "billing.yaml")}
+    adapter = SqlAdapter("billing", settings)
+    yield AdapterCase(
+        adapter=adapter,
+        subject=identity(me, customer_ids=[str(me.id)]),
+        expected={(Category.EMAIL, me.email), (Category.NAME, me.first),
+                  (Category.IP, company.OFFICE_IP)},
+        foreign=other_customers_values(people, me.id),
+        broken=lambda: SqlAdapter("billing", settings | {
+            "url": postgres_url.rsplit("/", 1)[0] + "/no_such_database"}),
+        correction=(Category.ADDRESS, me.city[0], "Utrecht"),
+    )
+    adapter._engine.dispose()

@@ -12,22 +12,39 @@ from dsr.adapters import (
     SourceError,
     SubjectIdentity,
 )
+from dsr.adapters.registry import BUILTINS, load_factory
 from dsr.categories import Category
 from tests.adapters.conftest import AdapterCase
 
-CASES = ["sql_billing_case", "csv_billing_case", "sql_chats_case", "whmcs_case",
-         "matomo_case", "kayako_case"]
+# Each case and the adapter it exercises; every built-in must have at least one.
+CASES = {
+    "sql_billing_case": "sql",
+    "sql_billing_postgres_case": "sql",
+    "sql_chats_case": "sql",
+    "csv_billing_case": "csv",
+    "whmcs_case": "whmcs",
+    "matomo_case": "matomo",
+    "kayako_case": "kayako",
+    "example_case": "newsletter",
+}
 
 
-@pytest.fixture(params=CASES)
+@pytest.fixture(params=sorted(CASES))
 def case(request: pytest.FixtureRequest) -> AdapterCase:
     case: AdapterCase = request.getfixturevalue(request.param)
+    case.extra["adapter"] = CASES[request.param]
     return case
+
+
+def test_every_builtin_adapter_has_a_conformance_case() -> None:
+    assert set(BUILTINS) <= set(CASES.values())
 
 
 def test_is_a_source_adapter(case: AdapterCase) -> None:
     assert isinstance(case.adapter, SourceAdapter)
     assert isinstance(case.adapter.name, str) and case.adapter.name
+    factory = load_factory(case.extra["adapter"], include_installed=True)
+    assert isinstance(case.adapter, factory)
 
 
 def test_lookup_finds_what_the_source_holds_on_the_subject(case: AdapterCase) -> None:
