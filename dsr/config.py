@@ -37,6 +37,8 @@ PROXY_FIX_X_FOR = 0
 # The systems that hold personal data: {name: {"adapter": ..., "settings": {...},
 # "register": {...}}}; see README.md, "Sources". Secrets as {"env": "VARIABLE"}.
 SOURCES: dict[str, object] = {}
+# How long collection waits for one source before recording it as failed (seconds).
+SOURCE_TIMEOUT = 60
 # Load third-party adapters from the dsr.adapters entry-point group (tests switch this off).
 ADAPTER_ENTRY_POINTS = True
 # The demo company (make run): its sources, served by local stand-ins, unless SOURCES is set.

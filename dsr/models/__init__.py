@@ -1,6 +1,7 @@
 """dsr's models; import them from here."""
 
 from dsr.models.audit import AuditEvent, AuditHead
+from dsr.models.collection import FoundItem, SourceRun
 from dsr.models.requests import (
     STAFF_TYPES,
     Request,
@@ -15,9 +16,11 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "AuditHead",
+    "FoundItem",
     "Request",
     "RequestType",
     "Role",
+    "SourceRun",
     "User",
     "UserRole",
     "hash_token",

@@ -1,0 +1,116 @@
+"""Collection: ask every source of a request what it holds on the subject, concurrently, each
+with a time limit, and store what came back and how each source fared.
+
+collect() is a job, like a command: it commits twice (the runs as started, then their
+outcome), so that staff see a collection in progress. A failed source is retried alone.
+"""
+
+import logging
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from dsr import audit
+from dsr.actors import Actor
+from dsr.adapters import Finding, Findings, SourceAdapter, SourceError, SubjectIdentity
+from dsr.adapters.registry import configured
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import FoundItem, Request, SourceRun
+
+log = logging.getLogger(__name__)
+
+_Outcome = tuple[list[Finding], list[str]]
+
+
+def _lookup(adapter: SourceAdapter, subject: SubjectIdentity) -> _Outcome:
+    found = adapter.lookup(subject)
+    return list(found), list(found.warnings) if isinstance(found, Findings) else []
+
+
+def runs_of(request: Request) -> dict[str, SourceRun]:
+    """Return the request's source runs by source name."""
+    rows = db.session.execute(
+        select(SourceRun).where(SourceRun.request_id == request.id)
+    ).scalars()
+    return {run.source: run for run in rows}
+
+
+def collect(
+    request: Request, subject: SubjectIdentity, *, actor: Actor,
+    sources: Iterable[str] | None = None,
+) -> dict[str, SourceRun]:
+    """Run the lookups of `sources` (default: every configured source) for `request`."""
+    available = configured()
+    names = sorted(sources if sources is not None else available)
+    unknown = set(names) - set(available)
+    if unknown:
+        raise ValueError(f"no such source: {', '.join(sorted(unknown))}")
+    runs = runs_of(request)
+    for name in names:
+        if name not in runs:
+            runs[name] = SourceRun(request_id=request.id, source=name, attempts=0)
+            db.session.add(runs[name])
+        run = runs[name]
+        run.state, run.error, run.warnings, run.finished_at = "running", None, [], None
+        run.started_at, run.attempts = utcnow(), run.attempts + 1
+    audit.record("collection.started", actor=actor, request_id=request.id, sources=names)
+    db.session.commit()
+
+    timeout = float(current_app.config["SOURCE_TIMEOUT"])
+    pool = ThreadPoolExecutor(max_workers=max(1, min(len(names), 8)),
+                              thread_name_prefix="dsr-collect")
+    futures: dict[str, Future[_Outcome]] = {
+        name: pool.submit(_lookup, available[name].adapter, subject) for name in names
+    }
+    wait(futures.values(), timeout=timeout)
+    # A source that has not answered by now is recorded as failed; its thread is left to end
+    # on its own (a thread cannot be stopped), and whatever it returns later is ignored.
+    pool.shutdown(wait=False, cancel_futures=True)
+
+    for name, future in futures.items():
+        run = runs[name]
+        run.finished_at = utcnow()
+        if not future.done():
+            _fail(request, run, f"{name}: no answer within {timeout:g} seconds.", actor)
+            continue
+        try:
+            findings, warnings = future.result()
+        except SourceError as error:
+            _fail(request, run, str(error), actor)
+            continue
+        except Exception as error:  # an adapter's bug must not stop the other sources
+            # The type only: an exception's message may quote personal data.
+            log.error("source %s failed unexpectedly: %s", name, type(error).__name__)
+            _fail(request, run, f"{name}: unexpected error in the adapter "
+                                f"({type(error).__name__}).", actor)
+            continue
+        _store(request, name, findings)
+        run.state, run.findings, run.warnings = "done", len(findings), warnings
+        audit.record("collection.source_done", actor=actor, request_id=request.id,
+                     source=name, count=len(findings))
+    db.session.commit()
+    return runs
+
+
+def _fail(request: Request, run: SourceRun, message: str, actor: Actor) -> None:
+    run.state, run.error = "failed", message
+    audit.record("collection.source_failed", actor=actor, request_id=request.id,
+                 source=run.source)
+
+
+def _store(request: Request, source: str, findings: list[Finding]) -> None:
+    """Replace what `source` found for the request with `findings`."""
+    db.session.execute(
+        delete(FoundItem).where(FoundItem.request_id == request.id, FoundItem.source == source)
+    )
+    db.session.add_all(
+        FoundItem(
+            request_id=request.id, source=source, category=f.category.value, label=f.label,
+            value=f.value, record_kind=f.record.kind, record_key=f.record.key,
+            record_field=f.record.field, context=dict(f.context),
+        )
+        for f in findings
+    )

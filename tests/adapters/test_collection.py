@@ -1,0 +1,134 @@
+"""Collection over the demo company's real adapters and stand-ins: every source asked at once,
+each failure recorded on the request with a clear message, and a failed source retried alone."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from dsr import audit, collection, create_app
+from dsr.actors import Actor
+from dsr.categories import Category
+from dsr.demo import company
+from dsr.extensions import db
+from dsr.models import FoundItem, SourceRun
+from tests.adapters.conftest import (
+    MAPPINGS,
+    identity,
+    kayako_settings,
+    matomo_settings,
+    whmcs_settings,
+)
+from tests.conftest import config_for
+from tests.factories import make_request
+
+STAFF = Actor("user:1", frozenset({"staff"}))
+REGISTER = {"purposes": ["Demo"], "legal_basis": "Contract", "retention": "1 year",
+            "origin": "The subject"}
+
+
+@pytest.fixture
+def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite_url
+                ) -> Iterator[Flask]:
+    folder, _ = company_copy
+    sources: dict[str, Any] = {
+        "billing": {"adapter": "whmcs", "settings": whmcs_settings(whmcs_server.url)},
+        "analytics": {"adapter": "matomo", "settings": matomo_settings(matomo_server.url)},
+        "helpdesk": {"adapter": "kayako", "settings": kayako_settings(kayako_server.url)},
+        "chats": {"adapter": "sql", "settings": {
+            "url": f"sqlite:///{folder / 'helpdesk.sqlite'}",
+            "mapping_file": str(MAPPINGS / "helpdesk_chats.yaml")}},
+    }
+    for source in sources.values():
+        source["register"] = REGISTER
+    app = create_app(config_for(sqlite_url) | {"SOURCES": sources, "SOURCE_TIMEOUT": 6})
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def states(runs: dict[str, SourceRun]) -> dict[str, str]:
+    return {name: run.state for name, run in runs.items()}
+
+
+def test_every_source_is_asked_and_what_they_found_is_stored(company_app, company_copy) -> None:
+    _, people = company_copy
+    me = people[company.MENTIONING - 1]
+    case = make_request("access", "collecting", email=me.email)
+    runs = collection.collect(case, identity(me, customer_ids=[str(me.id)], ips=[me.ip]),
+                              actor=STAFF)
+    assert states(runs) == {"analytics": "done", "billing": "done", "chats": "done",
+                            "helpdesk": "done"}
+    stored = db.session.execute(select(FoundItem).where(FoundItem.request_id == case.id)
+                                ).scalars().all()
+    assert {(i.source, i.category) for i in stored} >= {
+        ("billing", Category.EMAIL.value), ("analytics", Category.VISIT.value),
+        ("helpdesk", Category.TICKET.value)}
+    assert all(runs[s].findings == sum(1 for i in stored if i.source == s) for s in runs)
+    actions = [e.action for e in audit.events_for(case.id)]
+    assert actions.count("collection.source_done") == 4
+    assert audit.verify().intact
+
+
+@pytest.mark.parametrize(
+    ("server", "switch", "source", "message"),
+    [
+        ("whmcs_server", {"FAIL_NEXT": 99}, "billing",
+         "billing: the server answered HTTP 503."),
+        ("matomo_server", {"DELAY": 5}, "analytics", "analytics: no answer within 2 seconds."),
+        ("kayako_server", {"MALFORMED": True}, "helpdesk",
+         "helpdesk: the reply to /Base/UserSearch was not valid XML."),
+    ],
+)
+def test_a_failing_source_is_recorded_and_retried_alone(
+    company_app, company_copy, request: pytest.FixtureRequest, server: str,
+    switch: dict[str, Any], source: str, message: str,
+) -> None:
+    _, people = company_copy
+    me = people[0]
+    subject = identity(me, customer_ids=[str(me.id)])
+    case = make_request("access", "collecting", email=me.email)
+    running = request.getfixturevalue(server)
+    running.app.config.update(switch)
+
+    runs = collection.collect(case, subject, actor=STAFF)
+
+    failed = {name: run.error for name, run in runs.items() if run.state == "failed"}
+    assert failed == {source: message}
+    assert me.email not in message
+    others = {name: run.attempts for name, run in runs.items() if name != source}
+
+    running.app.config.update({key: 0 for key in switch})
+    again = collection.collect(case, subject, actor=STAFF, sources=[source])
+    assert again[source].state == "done" and again[source].error is None
+    assert again[source].attempts == 2
+    assert {n: r.attempts for n, r in collection.runs_of(case).items() if n != source} == others
+
+
+def test_wrong_credentials_are_recorded_as_refused(company_app, company_copy,
+                                                   whmcs_server) -> None:
+    _, people = company_copy
+    me = people[0]
+    case = make_request("access", "collecting", email=me.email)
+    adapter = company_app.extensions["dsr.sources"]["billing"].adapter
+    adapter._credentials["secret"] = "rotated-elsewhere"
+    runs = collection.collect(case, identity(me), actor=STAFF, sources=["billing"])
+    assert runs["billing"].error == ("billing: the server refused dsr's credentials "
+                                     "(HTTP 403).")
+
+
+def test_a_source_slower_than_the_collection_limit_is_failed_not_awaited(
+    company_app, company_copy, whmcs_server
+) -> None:
+    _, people = company_copy
+    me = people[0]
+    case = make_request("access", "collecting", email=me.email)
+    company_app.config["SOURCE_TIMEOUT"] = 0.5
+    whmcs_server.app.config["DELAY"] = 1.5
+    runs = collection.collect(case, identity(me), actor=STAFF, sources=["billing", "chats"])
+    assert runs["billing"].error == "billing: no answer within 0.5 seconds."
+    assert runs["chats"].state == "done"
+    whmcs_server.app.config["DELAY"] = 0
