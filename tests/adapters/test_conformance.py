@@ -1,6 +1,7 @@
 """The adapter contract, executable: every adapter, built-in or third-party, passes these."""
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,8 @@ def test_correct_writes_back_or_the_adapter_is_read_only(case: AdapterCase) -> N
     case.adapter.correct(target.record, {category: new})
     reread = [f for f in case.adapter.lookup(case.subject) if f.record == target.record]
     assert [f.value for f in reread] == [new]
+
+
+def test_every_builtin_adapter_is_documented() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert all(f"| `{name}` |" in readme for name in BUILTINS)
