@@ -48,8 +48,9 @@ lint: $(VENV)/.test
 types: $(VENV)/.test
 	$(BIN)/mypy dsr workflows
 
+# Two workers: each starts its own PostgreSQL server and browser.
 unit: $(VENV)/.test system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 test: lint types unit
 

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.browser
 def live_server(sqlite_app: Flask) -> Iterator[str]:
     """Serve the app on a free port of 127.0.0.1 in a thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

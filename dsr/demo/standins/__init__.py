@@ -54,6 +54,7 @@ class Running:
 def serve(app: Flask, port: int = 0, **options: Any) -> Running:
     """Serve `app` on 127.0.0.1 (a free port unless given) until stop()."""
     server = make_server("127.0.0.1", port, app, threaded=True, **options)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval lets stop() return quickly; the stand-ins are small and local.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     return Running(app, server, thread)
