@@ -123,13 +123,24 @@ def register_blueprints(app: Flask) -> None:
     from dsr.auth.views import blueprint as auth
     from dsr.console.views import blueprint as console
     from dsr.extensions import csrf
+    from dsr.notify.views import blueprint as mailbox
+    from dsr.portal.views import blueprint as portal
 
+    app.register_blueprint(portal)
     app.register_blueprint(auth)
     app.register_blueprint(console)
     # The API authenticates with bearer tokens, never with the session cookie, so a forged
     # cross-site form cannot use it: CSRF tokens have nothing to protect there.
     csrf.exempt(api)
     app.register_blueprint(api)
+    if mailbox_enabled(app):
+        app.register_blueprint(mailbox)
+
+
+def mailbox_enabled(app: Flask) -> bool:
+    """Show the development mailbox only where no mail leaves and nobody real is involved."""
+    trial = app.config["DEMO"] or app.debug or app.testing
+    return bool(trial and not app.config["MAIL_SERVER"])
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -145,7 +156,9 @@ def register_commands(app: Flask) -> None:
     from dsr.audit.commands import audit_cli
     from dsr.auth.commands import tokens_cli, users_cli
     from dsr.demo import demo_cli
-    from dsr.engine.commands import workflows_cli
+    from dsr.engine.commands import requests_cli, workflows_cli
+    from dsr.notify.commands import outbox_cli
 
-    for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli):
+    for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli,
+                  outbox_cli, requests_cli):
         app.cli.add_command(group)

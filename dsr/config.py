@@ -44,5 +44,27 @@ ADAPTER_ENTRY_POINTS = True
 # The demo company (make run): its sources, served by local stand-ins, unless SOURCES is set.
 DEMO = False
 
+# E-mail, with Flask-Mail's setting names (DSR_MAIL_SERVER, DSR_MAIL_PORT, ...). With no
+# MAIL_SERVER nothing is sent; a demo shows the messages at /dev/mailbox instead.
+MAIL_SERVER: str | None = None
+MAIL_PORT = 25
+MAIL_USERNAME: str | None = None
+MAIL_PASSWORD: str | None = None
+MAIL_USE_TLS = False
+MAIL_USE_SSL = False
+MAIL_DEFAULT_SENDER = "CloudToko privacy team <privacy@cloudtoko.example>"
+MAIL_TIMEOUT = 10
+# Send queued mail right after the commit that queued it (`flask outbox send` catches up).
+OUTBOX_DELIVER_AFTER_COMMIT = True
+OUTBOX_MAX_ATTEMPTS = 10
+# The address people reach dsr at, for links in e-mails.
+PUBLIC_URL = "http://127.0.0.1:5000"
+
+# Public requests: how long a verification link works, and how many requests one client
+# address and one e-mail address may send.
+VERIFY_LINK_HOURS = 72
+REQUEST_RATE_LIMIT = "20 per hour"
+REQUEST_RATE_LIMIT_PER_ADDRESS = "3 per hour"
+
 # Rows per page in the staff queue and the API's lists.
 PAGE_SIZE = 50

@@ -2,12 +2,16 @@
 accounts of each role, and helpers that act as a person would (sign in, send forms)."""
 
 import contextvars
+import email
+import email.message
+import email.policy
 import os
 import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -192,6 +196,57 @@ def app(database_url: str) -> Iterator[Flask]:
 def sqlite_app(sqlite_url: str) -> Iterator[Flask]:
     """An app on a fresh SQLite database only."""
     yield from _app(sqlite_url)
+
+
+class SmtpSink:
+    """Keeps every message a real SMTP server on 127.0.0.1 received."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(parsed)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+    def wait_for(self, count: int, seconds: float = 10) -> list[email.message.EmailMessage]:
+        """Wait until `count` messages arrived; return them."""
+        deadline = time.monotonic() + seconds
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, f"{len(self.messages)} of {count} messages arrived"
+        return self.messages
+
+
+@pytest.fixture
+def smtp_port() -> int:
+    """A free port for an SMTP server (which a test may start late, to simulate an outage)."""
+    return _free_port()
+
+
+@pytest.fixture
+def smtp(smtp_port: int) -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(sqlite_url: str, smtp_port: int) -> Iterator[Flask]:
+    """An app that sends its e-mail to the SMTP server on `smtp_port`."""
+    app = create_app(config_for(sqlite_url) | {"MAIL_SERVER": "127.0.0.1",
+                                                "MAIL_PORT": smtp_port, "MAIL_TIMEOUT": 2})
+    app.test_client_class = IsolatedClient
+    app.test_cli_runner_class = IsolatedCliRunner
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ def verification() -> list[Transition]:
     """The subject confirms their identity through the link sent to them, or lets it lapse."""
     return [
         {"trigger": "verify", "label": "Confirm identity", "source": ["submitted"],
-         "dest": "verified", "roles": ["subject"]},
+         "dest": "verified", "roles": ["subject"], "after": [f"{EFFECTS}.start_clock"]},
         {"trigger": "expire", "label": "Expire unverified request", "source": ["submitted"],
          "dest": "expired", "roles": ["system"]},
     ]

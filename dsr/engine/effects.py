@@ -15,6 +15,15 @@ def keep_reason(event: EventData) -> None:
     request.decision_reason = event.kwargs["reason"].strip()
 
 
+def start_clock(event: EventData) -> None:
+    """The subject proved who they are: the clock, paused while dsr waited for that, runs
+    from now, and the link that proved it is spent (EDPB Guidelines 01/2022, para 159)."""
+    request = cast(Request, event.model)
+    request.verified_at = utcnow()
+    request.verify_nonce = None
+    request.due_at = deadlines.due_at(request.verified_at)
+
+
 def extend_due_date(event: EventData) -> None:
     """Move the deadline by two further months (Art. 12(3)), keep the reason the subject is
     told, and mark the one extension used."""

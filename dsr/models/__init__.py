@@ -2,6 +2,7 @@
 
 from dsr.models.audit import AuditEvent, AuditHead
 from dsr.models.collection import FoundItem, SourceRun
+from dsr.models.outbox import OutboxMessage
 from dsr.models.requests import (
     STAFF_TYPES,
     Request,
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "FoundItem",
+    "OutboxMessage",
     "Request",
     "RequestType",
     "Role",

@@ -56,6 +56,11 @@ class Request(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     requester_email: Mapped[str] = mapped_column(String(254), index=True)
     requester_name: Mapped[str] = mapped_column(String(200), default="")
+    # What the subject wrote with the request, if anything.
+    message: Mapped[str | None] = mapped_column(Text)
+    # The secret in the verification link now valid; emptied once used, so a link works once.
+    verify_nonce: Mapped[str | None] = mapped_column(String(32))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Reasons are free text, so they live here, where retention can purge them, and never in
     # the audit trail. The extension's reason is told to the subject (Art. 12(3)).
     decision_reason: Mapped[str | None] = mapped_column(Text)
