@@ -76,10 +76,16 @@ class MatomoAdapter:
             if len(found) >= CAP:
                 warnings.append(f"{self.name}: Matomo returned its maximum of {CAP} visits for "
                                 "one search; older visits of this subject may be missing.")
+            owners = {str(v.get("userId") or "") for v in found} - {""}
+            # An address other accounts used too (an office, a VPN) proves nothing about a
+            # visitor who was not signed in: only the subject's own visits from it count.
+            shared = segment.startswith("visitIp==") and bool(owners - subject.customer_ids)
+            if shared:
+                warnings.append(f"{self.name}: an IP address of this subject was also used by "
+                                "other accounts; anonymous visits from it were left out.")
             for visit in found:
                 owner = str(visit.get("userId") or "")
-                # A visit from a tied IP that a different account made is not the subject's.
-                if owner and owner not in subject.customer_ids:
+                if (owner and owner not in subject.customer_ids) or (shared and not owner):
                     continue
                 visits[(str(visit["idSite"]), str(visit["idVisit"]))] = visit
         findings: list[Finding] = []

@@ -82,8 +82,30 @@ def test_visits_another_account_made_from_a_shared_ip_are_left_out(
     found = adapter(matomo_server).lookup(customer_identity(me, company.OFFICE_IP))
     mine = {f.record.key.split(":")[1] for f in found if f.category == Category.VISIT}
     theirs = {str(v) for v, _ in visits_of(folder, colleague)}
-    assert mine >= {str(v) for v, _ in visits_of(folder, me)}
+    assert mine == {str(v) for v, _ in visits_of(folder, me)}
     assert theirs and not mine & theirs
+    assert found.warnings == ["analytics: an IP address of this subject was also used by other "
+                              "accounts; anonymous visits from it were left out."]
+
+
+def test_anonymous_visits_from_an_address_only_the_subject_used_are_theirs(
+    matomo_server, company_copy
+) -> None:
+    folder, people = company_copy
+    me = people[0]
+    connection = sqlite3.connect(folder / "analytics.sqlite")
+    with connection:
+        connection.execute(
+            "INSERT INTO log_visit (idsite, idvisitor, user_id, location_ip, "
+            "visit_first_action_time, visit_last_action_time, visit_total_time, "
+            "visit_total_actions) VALUES (1, 'cd', NULL, ?, '2026-08-01 09:00:00', "
+            "'2026-08-01 09:01:00', 60, 1)", (me.ip,))
+        anonymous = str(connection.execute("SELECT max(idvisit) FROM log_visit").fetchone()[0])
+    connection.close()
+    found = adapter(matomo_server).lookup(customer_identity(me, me.ip))
+    assert anonymous in {f.record.key.split(":")[1] for f in found
+                         if f.category == Category.VISIT}
+    assert found.warnings == []
 
 
 def test_no_customer_number_and_no_ip_means_no_search(matomo_server, company_copy) -> None:
