@@ -49,6 +49,10 @@ class SourceConfig(BaseModel):
     settings: dict[str, Any] = {}
     # "register" in the configuration; pydantic's BaseModel has a method of that name.
     entry: RegisterEntry = Field(alias="register")
+    # Set on a source that knows the customer account (billing): the record kind whose keys
+    # are customer numbers. Its findings widen the identity other sources are searched by:
+    # the customer numbers, and the IP addresses it saw the account use.
+    identifies: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Source:
     name: str
     adapter: SourceAdapter
     register: RegisterEntry
+    identifies: str | None = None
 
 
 def adapter_names(include_installed: bool) -> list[str]:
@@ -118,7 +123,7 @@ def build_sources(config: Mapping[str, Any], include_installed: bool) -> dict[st
             adapter = factory(name, _resolve_secrets(name, spec.settings))
         except AdapterConfigError as error:
             raise ConfigError(f"Source {name!r}: {error}") from None
-        sources[name] = Source(name, adapter, spec.entry)
+        sources[name] = Source(name, adapter, spec.entry, spec.identifies)
     return sources
 
 

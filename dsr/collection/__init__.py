@@ -1,13 +1,16 @@
 """Collection: ask every source of a request what it holds on the subject, concurrently, each
 with a time limit, and store what came back and how each source fared.
 
-collect() is a job, like a command: it commits twice (the runs as started, then their
-outcome), so that staff see a collection in progress. A failed source is retried alone.
+Sources that know the customer account (`identifies` in SOURCES) are asked first, by the
+verified e-mail address; the customer numbers and account IP addresses they hold then widen
+the identity every other source is asked with. collect() is a job, like a command: it commits
+as it goes, so that staff see a collection in progress. A failed source is retried alone.
 """
 
 import logging
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -15,7 +18,8 @@ from sqlalchemy import delete, select
 from dsr import audit
 from dsr.actors import Actor
 from dsr.adapters import Finding, Findings, SourceAdapter, SourceError, SubjectIdentity
-from dsr.adapters.registry import configured
+from dsr.adapters.registry import Source, configured
+from dsr.categories import Category
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import FoundItem, Request, SourceRun
@@ -38,16 +42,38 @@ def runs_of(request: Request) -> dict[str, SourceRun]:
     return {run.source: run for run in rows}
 
 
+def subject_of(request: Request) -> SubjectIdentity:
+    """The identity the requester proved: the address the confirmation link reached."""
+    return SubjectIdentity.of(request.requester_email)
+
+
+def widened(request: Request, subject: SubjectIdentity) -> SubjectIdentity:
+    """Add the customer numbers and account IPs that identifying sources found."""
+    customer_ids, ips = set(subject.customer_ids), set(subject.ips)
+    for source in configured().values():
+        if source.identifies is None:
+            continue
+        items = db.session.execute(select(FoundItem).where(
+            FoundItem.request_id == request.id, FoundItem.source == source.name)).scalars()
+        for item in items:
+            if item.record_kind == source.identifies:
+                customer_ids.add(item.record_key)
+            if item.category == Category.IP.value:
+                ips.add(item.value)
+    return replace(subject, customer_ids=frozenset(customer_ids), ips=frozenset(ips))
+
+
 def collect(
-    request: Request, subject: SubjectIdentity, *, actor: Actor,
-    sources: Iterable[str] | None = None,
+    request: Request, *, actor: Actor, sources: Iterable[str] | None = None,
+    subject: SubjectIdentity | None = None,
 ) -> dict[str, SourceRun]:
-    """Run the lookups of `sources` (default: every configured source) for `request`."""
+    """Ask `sources` (default: every configured source) about the request's subject."""
     available = configured()
     names = sorted(sources if sources is not None else available)
     unknown = set(names) - set(available)
     if unknown:
         raise ValueError(f"no such source: {', '.join(sorted(unknown))}")
+    subject = subject or subject_of(request)
     runs = runs_of(request)
     for name in names:
         if name not in runs:
@@ -59,11 +85,22 @@ def collect(
     audit.record("collection.started", actor=actor, request_id=request.id, sources=names)
     db.session.commit()
 
+    first = [available[n] for n in names if available[n].identifies]
+    rest = [available[n] for n in names if not available[n].identifies]
+    _ask(request, first, subject, runs, actor)
+    _ask(request, rest, widened(request, subject), runs, actor)
+    return runs
+
+
+def _ask(request: Request, sources: list[Source], subject: SubjectIdentity,
+         runs: dict[str, SourceRun], actor: Actor) -> None:
+    """Ask `sources` at once, wait at most SOURCE_TIMEOUT, record each outcome, commit."""
+    if not sources:
+        return
     timeout = float(current_app.config["SOURCE_TIMEOUT"])
-    pool = ThreadPoolExecutor(max_workers=max(1, min(len(names), 8)),
-                              thread_name_prefix="dsr-collect")
+    pool = ThreadPoolExecutor(max_workers=min(len(sources), 8), thread_name_prefix="dsr-collect")
     futures: dict[str, Future[_Outcome]] = {
-        name: pool.submit(_lookup, available[name].adapter, subject) for name in names
+        s.name: pool.submit(_lookup, s.adapter, subject) for s in sources
     }
     wait(futures.values(), timeout=timeout)
     # A source that has not answered by now is recorded as failed; its thread is left to end
@@ -92,7 +129,6 @@ def collect(
         audit.record("collection.source_done", actor=actor, request_id=request.id,
                      source=name, count=len(findings))
     db.session.commit()
-    return runs
 
 
 def _fail(request: Request, run: SourceRun, message: str, actor: Actor) -> None:

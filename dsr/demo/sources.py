@@ -37,6 +37,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
             "adapter": "whmcs",
             "settings": {"url": f"{local}:{STANDIN_PORTS['whmcs']}",
                          "identifier": WHMCS_CREDENTIALS[0], "secret": WHMCS_CREDENTIALS[1]},
+            "identifies": "client",
             "register": {
                 "purposes": ["Customer accounts, contracts and billing"],
                 "legal_basis": "Performance of the contract (GDPR Art. 6(1)(b)); invoices "

@@ -16,9 +16,9 @@ from dsr.extensions import db
 from dsr.models import FoundItem, SourceRun
 from tests.adapters.conftest import (
     MAPPINGS,
-    identity,
     kayako_settings,
     matomo_settings,
+    visits_of,
     whmcs_settings,
 )
 from tests.conftest import config_for
@@ -34,7 +34,8 @@ def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite
                 ) -> Iterator[Flask]:
     folder, _ = company_copy
     sources: dict[str, Any] = {
-        "billing": {"adapter": "whmcs", "settings": whmcs_settings(whmcs_server.url)},
+        "billing": {"adapter": "whmcs", "settings": whmcs_settings(whmcs_server.url),
+                    "identifies": "client"},
         "analytics": {"adapter": "matomo", "settings": matomo_settings(matomo_server.url)},
         "helpdesk": {"adapter": "kayako", "settings": kayako_settings(kayako_server.url)},
         "chats": {"adapter": "sql", "settings": {
@@ -58,8 +59,7 @@ def test_every_source_is_asked_and_what_they_found_is_stored(company_app, compan
     _, people = company_copy
     me = people[company.MENTIONING - 1]
     case = make_request("access", "collecting", email=me.email)
-    runs = collection.collect(case, identity(me, customer_ids=[str(me.id)], ips=[me.ip]),
-                              actor=STAFF)
+    runs = collection.collect(case, actor=STAFF)
     assert states(runs) == {"analytics": "done", "billing": "done", "chats": "done",
                             "helpdesk": "done"}
     stored = db.session.execute(select(FoundItem).where(FoundItem.request_id == case.id)
@@ -116,18 +116,17 @@ def test_a_failing_source_is_recorded_and_retried_alone(
 ) -> None:
     _, people = company_copy
     me = people[0]
-    subject = identity(me, customer_ids=[str(me.id)])
     case = make_request("access", "collecting", email=me.email)
     mend = break_source(company_app, request, source, kind)
 
-    runs = collection.collect(case, subject, actor=STAFF)
+    runs = collection.collect(case, actor=STAFF)
 
     failed = {name: run.error for name, run in runs.items() if run.state == "failed"}
     assert failed == {source: FAILURES[(source, kind)]}
     others = {name: run.attempts for name, run in runs.items() if name != source}
 
     mend()
-    again = collection.collect(case, subject, actor=STAFF, sources=[source])
+    again = collection.collect(case, actor=STAFF, sources=[source])
     assert again[source].state == "done" and again[source].error is None
     assert again[source].attempts == 2
     assert {n: r.attempts for n, r in collection.runs_of(case).items() if n != source} == others
@@ -141,7 +140,23 @@ def test_a_source_slower_than_the_collection_limit_is_failed_not_awaited(
     case = make_request("access", "collecting", email=me.email)
     company_app.config["SOURCE_TIMEOUT"] = 0.5
     whmcs_server.app.config["DELAY"] = 1.5
-    runs = collection.collect(case, identity(me), actor=STAFF, sources=["billing", "chats"])
+    runs = collection.collect(case, actor=STAFF, sources=["billing", "chats"])
     assert runs["billing"].error == "billing: no answer within 0.5 seconds."
     assert runs["chats"].state == "done"
     whmcs_server.app.config["DELAY"] = 0
+
+
+def test_the_billing_account_widens_who_else_is_asked(company_app, company_copy) -> None:
+    folder, people = company_copy
+    me = people[company.SHARED_IP_A - 1]
+    case = make_request("access", "collecting", email=me.email)
+    collection.collect(case, actor=STAFF)
+    items = db.session.execute(select(FoundItem).where(FoundItem.request_id == case.id)
+                               ).scalars().all()
+    visits = {i.record_key.split(":")[1] for i in items if i.category == "visit"}
+    assert visits == {str(v) for v, _ in visits_of(folder, me)}, \
+        "found by the customer number billing knows, not by the e-mail address"
+    runs = collection.runs_of(case)
+    assert runs["analytics"].warnings == [
+        "analytics: an IP address of this subject was also used by other accounts; anonymous "
+        "visits from it were left out."]
