@@ -39,6 +39,9 @@ PROXY_FIX_X_FOR = 0
 SOURCES: dict[str, object] = {}
 # How long collection waits for one source before recording it as failed (seconds).
 SOURCE_TIMEOUT = 60
+# Collect in a background thread of the web process (the embedded default); off, the request
+# that starts a collection waits for it.
+COLLECTION_IN_BACKGROUND = True
 # Load third-party adapters from the dsr.adapters entry-point group (tests switch this off).
 ADAPTER_ENTRY_POINTS = True
 # The demo company (make run): its sources, served by local stand-ins, unless SOURCES is set.

@@ -48,6 +48,9 @@ def config_for(database_url: str) -> dict[str, object]:
         "REMEMBER_COOKIE_SECURE": False,
         "HOLIDAY_COUNTRY": "DE",
         "ADAPTER_ENTRY_POINTS": False,
+        # Jobs run in the request that starts them, so that no thread outlives its test.
+        "COLLECTION_IN_BACKGROUND": False,
+        "OUTBOX_DELIVER_AFTER_COMMIT": False,
     }
 
 
@@ -240,7 +243,8 @@ def smtp(smtp_port: int) -> Iterator[SmtpSink]:
 def mail_app(sqlite_url: str, smtp_port: int) -> Iterator[Flask]:
     """An app that sends its e-mail to the SMTP server on `smtp_port`."""
     app = create_app(config_for(sqlite_url) | {"MAIL_SERVER": "127.0.0.1",
-                                                "MAIL_PORT": smtp_port, "MAIL_TIMEOUT": 2})
+                                                "MAIL_PORT": smtp_port, "MAIL_TIMEOUT": 2,
+                                                "OUTBOX_DELIVER_AFTER_COMMIT": True})
     app.test_client_class = IsolatedClient
     app.test_cli_runner_class = IsolatedCliRunner
     with app.app_context():

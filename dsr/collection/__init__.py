@@ -8,6 +8,7 @@ as it goes, so that staff see a collection in progress. A failed source is retri
 """
 
 import logging
+import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
@@ -150,3 +151,47 @@ def _store(request: Request, source: str, findings: list[Finding]) -> None:
         )
         for f in findings
     )
+
+
+def finish_if_complete(request: Request, runs: dict[str, SourceRun]) -> bool:
+    """Move a collecting request on to review once every source answered; commit. With no
+    source configured nothing was asked, and staff decide themselves."""
+    if request.state != "collecting" or not runs or any(r.state != "done" for r in runs.values()):
+        return False
+    from dsr import engine
+    from dsr.actors import SYSTEM
+
+    engine.fire(request, "finish_collection", actor=SYSTEM)
+    db.session.commit()
+    return True
+
+
+def run_job(request_id: int, actor: Actor, sources: list[str] | None = None) -> None:
+    """Collect for one request and move it on when complete (a job: it owns its session)."""
+    request = db.session.get(Request, request_id)
+    if request is None or request.state != "collecting":
+        return
+    runs = collect(request, actor=actor, sources=sources)
+    finish_if_complete(request, runs_of(request) if sources else runs)
+
+
+def start(request: Request, actor: Actor, sources: list[str] | None = None) -> None:
+    """Run collection for `request` after the caller's commit: in a background thread (the
+    embedded default), or right here when COLLECTION_IN_BACKGROUND is off."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    request_id = request.id
+    if not app.config["COLLECTION_IN_BACKGROUND"]:
+        run_job(request_id, actor, sources)
+        return
+
+    def job() -> None:
+        with app.app_context():
+            try:
+                run_job(request_id, actor, sources)
+            except Exception as error:  # the job must not die silently with its thread
+                log.error("collection for request %s failed: %s", request_id,
+                          type(error).__name__)
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=job, name=f"dsr-collection-{request_id}", daemon=True).start()

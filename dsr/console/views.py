@@ -2,18 +2,32 @@
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from dsr import audit, engine
+from dsr import audit, collection, engine
 from dsr.actors import Actor
+from dsr.adapters.registry import configured
 from dsr.auth import roles_required
+from dsr.categories import Category, mask
 from dsr.console.forms import QueueFilterForm, TransitionForm
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import STAFF_TYPES, AuditEvent, Request, User
+from dsr.models import STAFF_TYPES, AuditEvent, FoundItem, Request, User
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
@@ -70,6 +84,22 @@ def _staff_request(reference: str) -> Request:
     )
 
 
+def _grouped_findings(case: Request, revealed: bool) -> list[tuple[Category, list[FoundItem]]]:
+    """The request's findings by category, in the vocabulary's order, ID and bank details
+    masked unless revealed."""
+    items = db.session.execute(
+        select(FoundItem).where(FoundItem.request_id == case.id).order_by(FoundItem.id)
+    ).scalars().all()
+    grouped: dict[Category, list[FoundItem]] = {}
+    for item in items:
+        category = Category(item.category)
+        if category.masked and not revealed:
+            db.session.expunge(item)  # masking must never be written back
+            item.value = mask(item.value)
+        grouped.setdefault(category, []).append(item)
+    return [(c, grouped[c]) for c in Category if c in grouped]
+
+
 def _actor_names(events: list[AuditEvent]) -> dict[str, str]:
     """Name the staff accounts behind `user:<id>` actors, in one query."""
     ids = {int(e.actor.removeprefix("user:")) for e in events if e.actor.startswith("user:")}
@@ -80,8 +110,10 @@ def _actor_names(events: list[AuditEvent]) -> dict[str, str]:
 def _render_request(
     case: Request, form: TransitionForm | None = None, status: int = 200
 ) -> tuple[str, int]:
+    """Render the request page (the findings on it are personal data: callers audit views)."""
     actor = Actor.for_user(current_user)
     events = audit.events_for(case.id)
+    revealed = case.reference in session.get("revealed", [])
     return (
         render_template(
             "console/request.html",
@@ -90,6 +122,9 @@ def _render_request(
             form=form or TransitionForm(),
             events=events,
             actors=_actor_names(events),
+            runs=sorted(collection.runs_of(case).values(), key=lambda r: r.source),
+            findings=_grouped_findings(case, revealed),
+            revealed=revealed,
             now=utcnow(),
             answered=_answered_states(),
         ),
@@ -119,15 +154,47 @@ def transition(reference: str) -> Response | tuple[str, int]:
     trigger = form.trigger.data or ""
     takes_reason = "reason" in engine.fields_for(case.type, trigger)
     data = {"reason": form.reason.data or ""} if takes_reason else {}
+    actor = Actor.for_user(current_user)
     try:
-        engine.fire(
-            case, trigger, actor=Actor.for_user(current_user), version=form.version.data, **data
-        )
+        engine.fire(case, trigger, actor=actor, version=form.version.data, **data)
         db.session.commit()
     except engine.TransitionError as error:
         db.session.rollback()
         case = _staff_request(reference)
         flash(error.message, "error")
         return _render_request(case, form, error.status)
+    if trigger == "start_collection":
+        collection.start(case, actor)
     flash(f"Done: the request is now {case.state.replace('_', ' ')}.", "success")
     return redirect(url_for("console.request_page", reference=case.reference))
+
+
+@blueprint.route("/requests/<reference>/sources/<source>/retry", methods=["POST"])
+@roles_required("staff")
+def retry_source(reference: str, source: str) -> ResponseReturnValue:
+    """Ask one source again, leaving what the others found as it is."""
+    case = _staff_request(reference)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    if source not in configured():
+        abort(404, description="There is no such source.")
+    if case.state != "collecting":
+        flash("Sources can be asked again only while the request is collecting.", "error")
+        return _render_request(case, status=409)
+    collection.start(case, Actor.for_user(current_user), [source])
+    flash(f"Asking {source} again.", "success")
+    return redirect(url_for("console.request_page", reference=case.reference))
+
+
+@blueprint.route("/requests/<reference>/reveal", methods=["POST"])
+@roles_required("staff")
+def reveal(reference: str) -> ResponseReturnValue:
+    """Show this request's ID and bank details unmasked to this account, for this session."""
+    case = _staff_request(reference)
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    audit.record("findings.revealed", actor=Actor.for_user(current_user), request_id=case.id)
+    db.session.commit()
+    session["revealed"] = sorted({*session.get("revealed", []), case.reference})
+    return redirect(url_for("console.request_page", reference=case.reference) + "#findings")

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from dsr import create_app
 from dsr.adapters import SourceAdapter, SubjectIdentity
 from dsr.categories import Category
 from dsr.demo import company
+from dsr.extensions import db
+from tests.conftest import IsolatedClient, config_for
 
 MAPPINGS = Path(company.__file__).parent / "mappings"
 
@@ -358,3 +361,34 @@ def sql_billing_postgres_case(company_copy, postgres_url: str) -> Iterator[Adapt
         correction=(Category.ADDRESS, me.city[0], "Utrecht"),
     )
     adapter._engine.dispose()
+
+
+DEMO_REGISTER = {"purposes": ["Demo"], "legal_basis": "Contract", "retention": "1 year",
+                 "origin": "The subject"}
+
+
+@pytest.fixture
+def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite_url
+                ) -> Iterator[Any]:
+    """An app whose sources are the demo company's, served by the stand-ins."""
+    folder, _ = company_copy
+    sources: dict[str, Any] = {
+        "billing": {"adapter": "whmcs", "settings": whmcs_settings(whmcs_server.url),
+                    "identifies": "client"},
+        "analytics": {"adapter": "matomo", "settings": matomo_settings(matomo_server.url)},
+        "helpdesk": {"adapter": "kayako", "settings": kayako_settings(kayako_server.url)},
+        "chats": {"adapter": "sql", "settings": {
+            "url": f"sqlite:///{folder / 'helpdesk.sqlite'}",
+            "mapping_file": str(MAPPINGS / "helpdesk_chats.yaml")}},
+    }
+    for source in sources.values():
+        source["register"] = DEMO_REGISTER
+    app = create_app(config_for(sqlite_url) | {"SOURCES": sources, "SOURCE_TIMEOUT": 8,
+                                                "COLLECTION_IN_BACKGROUND": False})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+

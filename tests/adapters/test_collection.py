@@ -1,54 +1,23 @@
 """Collection over the demo company's real adapters and stand-ins: every source asked at once,
 each failure recorded on the request with a clear message, and a failed source retried alone."""
 
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from dsr import audit, collection, create_app
+from dsr import audit, collection
 from dsr.actors import Actor
 from dsr.categories import Category
 from dsr.demo import company
 from dsr.extensions import db
 from dsr.models import FoundItem, SourceRun
 from tests.adapters.conftest import (
-    MAPPINGS,
-    kayako_settings,
-    matomo_settings,
     visits_of,
-    whmcs_settings,
 )
-from tests.conftest import config_for
 from tests.factories import make_request
 
 STAFF = Actor("user:1", frozenset({"staff"}))
-REGISTER = {"purposes": ["Demo"], "legal_basis": "Contract", "retention": "1 year",
-            "origin": "The subject"}
-
-
-@pytest.fixture
-def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite_url
-                ) -> Iterator[Flask]:
-    folder, _ = company_copy
-    sources: dict[str, Any] = {
-        "billing": {"adapter": "whmcs", "settings": whmcs_settings(whmcs_server.url),
-                    "identifies": "client"},
-        "analytics": {"adapter": "matomo", "settings": matomo_settings(matomo_server.url)},
-        "helpdesk": {"adapter": "kayako", "settings": kayako_settings(kayako_server.url)},
-        "chats": {"adapter": "sql", "settings": {
-            "url": f"sqlite:///{folder / 'helpdesk.sqlite'}",
-            "mapping_file": str(MAPPINGS / "helpdesk_chats.yaml")}},
-    }
-    for source in sources.values():
-        source["register"] = REGISTER
-    app = create_app(config_for(sqlite_url) | {"SOURCES": sources, "SOURCE_TIMEOUT": 8})
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def states(runs: dict[str, SourceRun]) -> dict[str, str]:
