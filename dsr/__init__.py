@@ -124,9 +124,11 @@ def register_blueprints(app: Flask) -> None:
     from dsr.console.views import blueprint as console
     from dsr.extensions import csrf
     from dsr.notify.views import blueprint as mailbox
+    from dsr.portal.subject import blueprint as subject
     from dsr.portal.views import blueprint as portal
 
     app.register_blueprint(portal)
+    app.register_blueprint(subject)
     app.register_blueprint(auth)
     app.register_blueprint(console)
     # The API authenticates with bearer tokens, never with the session cookie, so a forged

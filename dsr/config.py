@@ -69,5 +69,11 @@ VERIFY_LINK_HOURS = 72
 REQUEST_RATE_LIMIT = "20 per hour"
 REQUEST_RATE_LIMIT_PER_ADDRESS = "3 per hour"
 
+# Subjects sign in through a link mailed to their confirmed address: how long the link works,
+# how long the session lasts, and for how many days a released report can be read.
+SIGN_IN_LINK_MINUTES = 30
+SUBJECT_SESSION_MINUTES = 60
+REPORT_AVAILABLE_DAYS = 30
+
 # Rows per page in the staff queue and the API's lists.
 PAGE_SIZE = 50

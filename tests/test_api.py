@@ -165,7 +165,8 @@ def test_audit_lists_the_requests_events_oldest_first(
                 json={"trigger": "reject", "reason": "Manifestly unfounded: see note 4."})
     response = client.get(f"/api/v1/requests/{case.reference}/audit", headers=staff_api)
     events = response.json["events"]
-    assert [e["action"] for e in events] == ["request.opened", "request.transition"]
+    assert [e["action"] for e in events] == ["request.opened", "request.transition",
+                                             "mail.queued"]
     assert events[1]["details"]["to_state"] == "rejected"
     assert "Manifestly" not in str(events)
 

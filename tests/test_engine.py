@@ -79,8 +79,8 @@ def test_trigger_moves_the_request_and_audits_it(
 
     db.session.expire_all()
     assert db.session.get(Request, case.id).state == dest
-    last = audit.events_for(case.id)[-1]
-    assert (last.action, last.actor) == ("request.transition", f"test:{role}")
+    last = [e for e in audit.events_for(case.id) if e.action == "request.transition"][-1]
+    assert last.actor == f"test:{role}"
     assert last.details == {
         "trigger": trigger, "from_state": source, "to_state": dest, "fields": sorted(data),
     }

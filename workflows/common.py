@@ -20,7 +20,7 @@ def rejection(source: list[str]) -> Transition:
     """Staff reject the request with a reason that the subject receives."""
     return {"trigger": "reject", "label": "Reject", "source": source, "dest": "rejected",
             "roles": ["staff"], "fields": ["reason"], "conditions": [f"{GUARDS}.reason_given"],
-            "after": [f"{EFFECTS}.keep_reason"]}
+            "after": [f"{EFFECTS}.keep_reason", f"{EFFECTS}.tell_rejection"]}
 
 
 def withdrawal(source: list[str]) -> Transition:
@@ -35,4 +35,4 @@ def extension(source: list[str]) -> Transition:
             "roles": ["staff"], "fields": ["reason"],
             "conditions": [f"{GUARDS}.reason_given", f"{GUARDS}.not_extended",
                            f"{GUARDS}.before_due"],
-            "after": [f"{EFFECTS}.extend_due_date"]}
+            "after": [f"{EFFECTS}.extend_due_date", f"{EFFECTS}.tell_extension"]}

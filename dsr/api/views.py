@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from dsr import audit, engine
+from dsr import audit, collection, engine, notify
 from dsr.actors import Actor
 from dsr.database import utcnow
 from dsr.extensions import db
@@ -113,6 +113,9 @@ def post_transition(reference: str) -> ResponseReturnValue:
         abort(400, description="Every field other than trigger and version must be a string.")
     engine.fire(case, trigger, actor=g.actor, version=version, **body)
     db.session.commit()
+    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    if trigger == "start_collection":
+        collection.start(case, g.actor)
     return jsonify(_summary(case) | {
         "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
     })

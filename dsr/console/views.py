@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from dsr import audit, collection, engine
+from dsr import audit, collection, engine, notify
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
@@ -163,6 +163,7 @@ def transition(reference: str) -> Response | tuple[str, int]:
         case = _staff_request(reference)
         flash(error.message, "error")
         return _render_request(case, form, error.status)
+    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     if trigger == "start_collection":
         collection.start(case, actor)
     flash(f"Done: the request is now {case.state.replace('_', ' ')}.", "success")

@@ -190,18 +190,19 @@ def fire(
         if not guard(event):
             raise GuardRefused(guard.__doc__ or f"{name} said no.", allowed)
 
-    source = request.state
     try:
-        machine.events[trigger].trigger(request, **data)
+        # The transition is recorded first, then what follows from it (e-mail, say).
         audit.record(
             "request.transition",
             actor=actor,
             request_id=request.id,
             trigger=trigger,
-            from_state=source,
-            to_state=request.state,
+            from_state=request.state,
+            to_state=spec["dest"] or request.state,
             fields=sorted(data),
         )
+        machine.events[trigger].trigger(request, **data)
+        db.session.flush()
     except StaleDataError as error:
         raise ConcurrentTransition(
             "Someone else changed this request at the same moment; reload it and try again.",

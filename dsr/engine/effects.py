@@ -1,10 +1,11 @@
-"""Effects run after a transition; they change only the request, inside the same transaction."""
+"""Effects run after a transition; they write only through the database session, inside the
+same transaction: the request's own columns, and e-mail to the outbox."""
 
 from typing import cast
 
 from transitions import EventData
 
-from dsr import deadlines
+from dsr import deadlines, notify
 from dsr.database import utcnow
 from dsr.models import Request
 
@@ -31,3 +32,35 @@ def extend_due_date(event: EventData) -> None:
     request.due_at = deadlines.due_at(request.received_at, months=3)
     request.extended_at = utcnow()
     request.extension_reason = event.kwargs["reason"].strip()
+
+
+def tell_ready(event: EventData) -> None:
+    """Release the answer: mail the subject a sign-in link to it, never the data itself."""
+    from flask import current_app
+
+    from dsr.portal.subject import send_sign_in_link
+
+    request = cast(Request, event.model)
+    request.released_at = utcnow()
+    send_sign_in_link(request.requester_email, kind="ready", template="ready",
+                      request_id=request.id, name=request.requester_name,
+                      reference=request.reference,
+                      sign_in=notify.public_url("subject.sign_in"),
+                      days=current_app.config["REPORT_AVAILABLE_DAYS"])
+
+
+def tell_rejection(event: EventData) -> None:
+    """Tell the subject the request is refused, why, and their remedies (Art. 12(4))."""
+    request = cast(Request, event.model)
+    notify.enqueue("rejected", request.requester_email, "rejected", request_id=request.id,
+                   name=request.requester_name, reference=request.reference,
+                   reason=request.decision_reason)
+
+
+def tell_extension(event: EventData) -> None:
+    """Tell the subject of the extension and its reason within the first month (Art. 12(3))."""
+    request = cast(Request, event.model)
+    notify.enqueue("extended", request.requester_email, "extended", request_id=request.id,
+                   name=request.requester_name, reference=request.reference,
+                   reason=request.extension_reason,
+                   due=request.due_at.strftime("%d %B %Y"))

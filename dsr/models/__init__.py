@@ -2,7 +2,7 @@
 
 from dsr.models.audit import AuditEvent, AuditHead
 from dsr.models.collection import FoundItem, SourceRun
-from dsr.models.outbox import OutboxMessage
+from dsr.models.outbox import OutboxMessage, SubjectSignIn
 from dsr.models.requests import (
     STAFF_TYPES,
     Request,
@@ -23,6 +23,7 @@ __all__ = [
     "RequestType",
     "Role",
     "SourceRun",
+    "SubjectSignIn",
     "User",
     "UserRole",
     "hash_token",

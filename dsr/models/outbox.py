@@ -29,3 +29,14 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the SMTP server said (a code and its class), never the message or its address.
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class SubjectSignIn(Base):
+    """A sign-in link sent to a subject's confirmed address; the link works once."""
+
+    __tablename__ = "subject_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

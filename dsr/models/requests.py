@@ -61,6 +61,8 @@ class Request(Base):
     # The secret in the verification link now valid; emptied once used, so a link works once.
     verify_nonce: Mapped[str | None] = mapped_column(String(32))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the answer was released to the subject; the report can be read for a while after.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Reasons are free text, so they live here, where retention can purge them, and never in
     # the audit trail. The extension's reason is told to the subject (Art. 12(3)).
     decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -35,6 +35,17 @@ class RequestForm(FlaskForm):
                             validators=[Optional(), Length(max=4000)])
 
 
+class SignInForm(FlaskForm):
+    """A subject asks for a sign-in link to the address their request came from."""
+
+    email = EmailField(
+        "Your e-mail address", filters=[_strip],
+        validators=[DataRequired(message="Enter the e-mail address of your request."),
+                    Email(message="That does not look like an e-mail address."),
+                    Length(max=254)],
+    )
+
+
 class ConfirmForm(FlaskForm):
     """The button behind a verification link (a GET never changes anything: mail scanners
     open links)."""

@@ -1,0 +1,85 @@
+"""The answer to an access request (GDPR Art. 15): every finding by category and by activity,
+each with its source, and for each source the facts of its processing-register entry."""
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from dsr.adapters.registry import configured
+from dsr.categories import Category
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import FoundItem, Request
+
+RIGHTS = [
+    "to have inaccurate personal information corrected and incomplete information completed "
+    "(Art. 16)",
+    "to have personal information erased where the law allows (Art. 17)",
+    "to have its processing restricted (Art. 18)",
+    "to object to processing based on legitimate interests (Art. 21)",
+    "to complain to a data-protection supervisory authority (Art. 77), and to a judicial "
+    "remedy (Art. 79)",
+]
+AUTOMATED_DECISIONS = ("None: no decision about you is taken by automated means alone, and "
+                       "no profiling with legal or similar effects takes place (Art. 22).")
+AUTHORITIES = ("Public authorities that receive personal information in a particular inquiry "
+               "under the law are not recipients (Art. 4(9)) and are not listed here.")
+
+
+def compile_report(case: Request, generated_at: datetime | None = None) -> dict[str, Any]:
+    """Build the report of a request from what collection stored and the register."""
+    items = db.session.execute(
+        select(FoundItem).where(FoundItem.request_id == case.id).order_by(FoundItem.id)
+    ).scalars().all()
+    sources = configured()
+    by_source: dict[str, list[FoundItem]] = {}
+    for item in items:
+        by_source.setdefault(item.source, []).append(item)
+
+    def finding(item: FoundItem) -> dict[str, Any]:
+        return {"category": item.category, "label": item.label, "value": item.value,
+                "source": item.source, "context": item.context}
+
+    return {
+        "reference": case.reference,
+        "generated_at": (generated_at or utcnow()).isoformat(),
+        "received_at": case.received_at.isoformat(),
+        "subject": {"name": case.requester_name, "email": case.requester_email},
+        "categories": [
+            {"category": c.value, "label": c.label,
+             "findings": [finding(i) for i in items if i.category == c.value]}
+            for c in Category if any(i.category == c.value for i in items)
+        ],
+        "sources": [
+            {
+                "name": name,
+                "purposes": source.register.purposes,
+                "legal_basis": source.register.legal_basis,
+                "recipients": source.register.recipients,
+                "retention": source.register.retention,
+                "origin": source.register.origin,
+                "transfers": source.register.transfers,
+                "categories": sorted({i.category for i in by_source.get(name, [])}),
+                "findings": len(by_source.get(name, [])),
+            }
+            for name, source in sorted(sources.items())
+        ],
+        "rights": RIGHTS,
+        "automated_decision_making": AUTOMATED_DECISIONS,
+        "authorities": AUTHORITIES,
+    }
+
+
+def as_csv(report: dict[str, Any]) -> str:
+    """One row per finding: category, what, value, source and its details."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["category", "what", "value", "source", "details"])
+    for group in report["categories"]:
+        for f in group["findings"]:
+            details = "; ".join(f"{k}: {v}" for k, v in f["context"].items())
+            writer.writerow([group["label"], f["label"], f["value"], f["source"], details])
+    return out.getvalue()

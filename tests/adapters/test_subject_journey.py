@@ -1,0 +1,190 @@
+"""A subject's whole journey against the demo company's systems: ask, confirm, wait while
+staff collect and release, sign in through a mailed link, read and download the answer; and
+every way that can be refused."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from dsr import audit
+from dsr.database import utcnow
+from dsr.demo import company
+from dsr.extensions import db
+from dsr.models import OutboxMessage, Request
+from tests.conftest import csrf_token, make_user, sign_in
+
+
+def mails(kind: str | None = None) -> list[OutboxMessage]:
+    db.session.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.session.execute(query).scalars())
+
+
+def link(message: OutboxMessage) -> str:
+    found = re.search(r"http://127\.0\.0\.1:5000(/\S+)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def press(client: FlaskClient, url: str):
+    return client.post(url, data={"csrf_token": csrf_token(client, url)})
+
+
+def staff_acts(app: Flask, reference: str, *triggers: str, **fields: str) -> None:
+    staff = app.test_client()
+    sign_in(staff, "staff@example.org")
+    for trigger in triggers:
+        page = staff.get(f"/console/requests/{reference}").get_data(as_text=True)
+        version = re.search(r'name="version" value="(\d+)"', page).group(1)
+        response = staff.post(f"/console/requests/{reference}/transitions", data={
+            "trigger": trigger, "version": version, **fields,
+            "csrf_token": csrf_token(staff, f"/console/requests/{reference}")})
+        assert response.status_code == 302, trigger
+
+
+def confirmed_request(client: FlaskClient, customer: company.Customer) -> Request:
+    page = "/requests/new"
+    client.post(page, data={"type": "access", "email": customer.email,
+                            "name": f"{customer.first} {customer.last}",
+                            "csrf_token": csrf_token(client, page)})
+    press(client, link(mails("verification")[-1]))
+    return db.session.execute(select(Request).where(
+        Request.requester_email == customer.email)).scalars().all()[-1]
+
+
+@pytest.fixture
+def journey(company_app: Flask, company_copy):
+    make_user("staff@example.org", "staff")
+    _, people = company_copy
+    me = people[company.MENTIONING - 1]
+    subject = company_app.test_client()
+    case = confirmed_request(subject, me)
+    staff_acts(company_app, case.reference, "start_collection", "approve", "release")
+    return subject, me, case
+
+
+def test_the_released_answer_holds_all_three_systems_and_nobody_else(journey, company_copy
+                                                                     ) -> None:
+    subject, me, case = journey
+    _, people = company_copy
+    [ready] = mails("ready")
+    assert ready.to_address == me.email and ready.subject == "Your answer is ready"
+    assert me.phone not in ready.body and "ready" in ready.body, "no data in the e-mail"
+
+    response = press(subject, link(ready))
+    assert response.headers["Location"] == "/my/"
+    status = subject.get("/my/").get_data(as_text=True)
+    assert case.reference in status and "Your answer is ready below." in status
+
+    answer = subject.get(f"/my/requests/{case.reference}/report.json")
+    assert answer.headers["Content-Disposition"] == \
+        f'attachment; filename="cloudtoko-answer-{case.reference}.json"'
+    report = json.loads(answer.data)
+    sources = {f["source"] for group in report["categories"] for f in group["findings"]}
+    assert {"billing", "analytics", "helpdesk"} <= sources
+    text = answer.get_data(as_text=True)
+    others = [c for c in people if c.id != me.id]
+    assert not [c.email for c in others if c.email in text]
+    assert not [c.phone for c in others if c.phone in text]
+    assert [s["name"] for s in report["sources"]] == ["analytics", "billing", "chats", "helpdesk"]
+    assert report["automated_decision_making"].startswith("None")
+
+    page = subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
+    assert "Transfer domain to a colleague" in page and "Your rights" in page
+    csv_text = subject.get(f"/my/requests/{case.reference}/report.csv").get_data(as_text=True)
+    assert csv_text.startswith("category,what,value,source,details") and me.email in csv_text
+
+    seen = [(e.action, e.details.get("code")) for e in audit.events_for(case.id)
+            if e.action.startswith("report.")]
+    assert seen == [("report.downloaded", "json"), ("report.viewed", "html"),
+                    ("report.downloaded", "csv")]
+
+
+def test_a_sign_in_link_works_once(journey) -> None:
+    subject, _, _ = journey
+    url = link(mails("ready")[0])
+    press(subject, url)
+    assert subject.get(url).status_code == 410
+
+
+def test_another_subjects_answer_is_not_found(journey, company_app: Flask, company_copy
+                                              ) -> None:
+    _, people = company_copy
+    _, _, case = journey
+    other = people[0]
+    stranger = company_app.test_client()
+    confirmed_request(stranger, other)
+    stranger.post("/my/sign-in", data={"email": other.email,
+                                       "csrf_token": csrf_token(stranger, "/my/sign-in")})
+    press(stranger, link(mails("sign-in")[-1]))
+    response = stranger.get(f"/my/requests/{case.reference}/report.json")
+    assert response.status_code == 404
+    assert case.reference not in stranger.get("/my/").get_data(as_text=True)
+
+
+def test_without_a_session_the_pages_send_you_to_sign_in(journey, company_app: Flask) -> None:
+    _, _, case = journey
+    anonymous = company_app.test_client()
+    response = anonymous.get(f"/my/requests/{case.reference}/report.json")
+    assert (response.status_code, response.headers["Location"]) == (302, "/my/sign-in")
+
+
+def test_asking_for_a_sign_in_link_answers_the_same_for_any_address(company_app: Flask) -> None:
+    client = company_app.test_client()
+    pages = [client.post("/my/sign-in", data={"email": address,
+                                              "csrf_token": csrf_token(client, "/my/sign-in")})
+             for address in ("unknown@example.net", "also-unknown@example.org")]
+    assert pages[0].get_data() == pages[1].get_data()
+    assert mails("sign-in") == []
+
+
+def test_an_unreleased_answer_cannot_be_read(company_app: Flask, company_copy) -> None:
+    make_user("staff@example.org", "staff")
+    _, people = company_copy
+    subject = company_app.test_client()
+    case = confirmed_request(subject, people[1])
+    subject.post("/my/sign-in", data={"email": people[1].email,
+                                      "csrf_token": csrf_token(subject, "/my/sign-in")})
+    press(subject, link(mails("sign-in")[-1]))
+    response = subject.get(f"/my/requests/{case.reference}/report")
+    assert response.status_code == 410
+
+
+def test_the_answer_can_be_read_for_a_limited_time(journey) -> None:
+    subject, _, case = journey
+    press(subject, link(mails("ready")[0]))
+    stored = db.session.get(Request, case.id)
+    stored.released_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    assert subject.get(f"/my/requests/{case.reference}/report.json").status_code == 410
+
+
+def test_a_rejection_tells_the_reason_and_the_right_to_complain(company_app: Flask,
+                                                                company_copy) -> None:
+    make_user("staff@example.org", "staff")
+    _, people = company_copy
+    case = confirmed_request(company_app.test_client(), people[1])
+    staff_acts(company_app, case.reference, "reject",
+               reason="The same request was answered in full last week.")
+    [notice] = mails("rejected")
+    assert "The same request was answered in full last week." in notice.body
+    assert "supervisory authority" in notice.body and "judicial remedy" in notice.body
+
+
+def test_an_extension_tells_the_reason_and_the_new_date(company_app: Flask, company_copy
+                                                        ) -> None:
+    make_user("staff@example.org", "staff")
+    _, people = company_copy
+    case = confirmed_request(company_app.test_client(), people[1])
+    staff_acts(company_app, case.reference, "extend", reason="Three archives to search.")
+    [notice] = mails("extended")
+    db.session.expire_all()
+    due = db.session.get(Request, case.id).due_at.strftime("%d %B %Y")
+    assert "Three archives to search." in notice.body and due in notice.body
