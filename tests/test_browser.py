@@ -2,58 +2,24 @@
 a staff member signs in, finds a request in the queue and decides it; a legal member is told
 the console is not theirs."""
 
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Page, expect
 
 from dsr.extensions import db
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, served
 from tests.factories import make_request
-
-CHROMIUM = "/usr/bin/chromium"
-# Chromium's own calls home fail on this closed network; these flags stop it from trying.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def live_server(sqlite_app: Flask) -> Iterator[str]:
-    """Serve the app on a free port of 127.0.0.1 in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: `make test` installs it (apt-get chromium).")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    yield page
-    context.close()
+    """The app on SQLite, served on 127.0.0.1."""
+    with served(sqlite_app) as url:
+        yield url
 
 
 def sign_in(page: Page, base: str, email: str) -> None:

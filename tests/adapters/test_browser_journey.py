@@ -1,0 +1,83 @@
+"""The access request end to end in a real Chromium with JavaScript off, against the demo
+company's systems: a subject asks, confirms through the link in the captured e-mail, staff
+collect and release, and the subject signs in and downloads the JSON answer, which holds
+their data from all three systems and nobody else's."""
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+
+from dsr.demo import company
+from dsr.extensions import db
+from tests.conftest import PASSWORD, make_user, served
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_company(company_app: Flask) -> Iterator[str]:
+    with served(company_app) as url:
+        yield url
+
+
+def open_latest_mail(page: Page, base: str, subject: str) -> None:
+    """Follow the link in the newest e-mail with this subject, from the development mailbox."""
+    page.goto(f"{base}/dev/mailbox/")
+    mail = page.locator("article.mail", has=page.get_by_role("heading", name=subject)).first
+    href = mail.get_by_role("link").first.get_attribute("href")
+    assert href and href.startswith("http://127.0.0.1:5000/")
+    page.goto(base + href.removeprefix("http://127.0.0.1:5000"))
+
+
+def test_subject_asks_confirms_and_downloads_the_answer(
+    company_app: Flask, live_company: str, page: Page, browser, company_copy
+) -> None:
+    _, people = company_copy
+    me = people[company.MENTIONING - 1]
+    make_user("staff@example.org", "staff")
+    db.session.remove()
+
+    page.goto(f"{live_company}/")
+    page.get_by_role("link", name="Make a request").first.click()
+    page.get_by_label("To know what personal information you hold on me").check()
+    page.get_by_label("Your e-mail address").fill(me.email)
+    page.get_by_label("Your name").fill(f"{me.first} {me.last}")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
+
+    open_latest_mail(page, live_company, "Please confirm your request")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", name="Thank you: your request is confirmed")).to_be_visible()
+    reference = page.locator("code").first.inner_text()
+
+    staff = browser.new_context(java_script_enabled=False).new_page()
+    staff.goto(f"{live_company}/staff/sign-in")
+    staff.get_by_label("E-mail address").fill("staff@example.org")
+    staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Sign in").click()
+    staff.get_by_role("link", name=reference).click()
+    staff.get_by_role("button", name="Start collection").click()
+    # Collection runs within the request here (COLLECTION_IN_BACKGROUND is off in tests).
+    expect(staff.get_by_role("status")).to_have_text("Done: the request is now in review.")
+    expect(staff.get_by_role("cell", name="helpdesk", exact=True).first).to_be_visible()
+    staff.get_by_role("button", name="Approve release").click()
+    staff.get_by_role("button", name="Release to subject").click()
+    expect(staff.get_by_role("status")).to_have_text("Done: the request is now fulfilled.")
+    staff.context.close()
+
+    open_latest_mail(page, live_company, "Your answer is ready")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Your requests")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download JSON").click()
+    answer = json.loads(download.value.path().read_text(encoding="utf-8"))
+
+    found = {(f["source"], f["category"]) for group in answer["categories"]
+             for f in group["findings"]}
+    assert {("billing", "email"), ("analytics", "visit"), ("helpdesk", "ticket")} <= found
+    text = json.dumps(answer)
+    assert me.email in text
+    assert not [c.email for c in people if c.id != me.id and c.email in text]
