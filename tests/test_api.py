@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import ApiToken, AuditEvent, Request
+from dsr.models import ApiToken, AuditEvent, FoundItem, OutboxMessage, Request, SourceRun
 from tests.factories import make_request
 
 
@@ -78,7 +78,7 @@ def test_get_request_returns_state_due_date_and_allowed_triggers(
     view = db.session.execute(
         select(AuditEvent).where(AuditEvent.action == "request.view")
     ).scalar_one()
-    assert view.details == {"via": "api"}
+    assert view.details == {"via": "api", "flag": False}
 
 
 def test_list_filters_by_state(client: FlaskClient, staff_api: dict[str, str]) -> None:
@@ -190,3 +190,80 @@ def test_unknown_request_gets_a_json_404(client: FlaskClient, staff_api: dict[st
     response = client.get("/api/v1/requests/0000-0000-0000-0000", headers=staff_api)
     assert response.status_code == 404
     assert response.json["error"]["message"] == "There is no request with that id."
+
+
+def test_anyone_may_submit_and_gets_the_same_answer_for_any_address(client: FlaskClient) -> None:
+    answers = [client.post("/api/v1/requests", json={"type": "access", "email": email,
+                                                     "name": "Rosa Rivera"})
+               for email in ("known@example.com", "unknown@example.net")]
+    assert [a.status_code for a in answers] == [202, 202]
+    assert [set(a.json) for a in answers] == [{"id", "state"}] * 2
+    assert {a.json["state"] for a in answers} == {"submitted"}
+    mails = db.session.execute(select(OutboxMessage.to_address)).scalars().all()
+    assert sorted(mails) == ["known@example.com", "unknown@example.net"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"type": "erasure", "email": "a@example.com", "name": "A"}, "type: Input should be"),
+        ({"type": "access", "email": "not an address", "name": "A"}, "email: value is not a valid"),
+        ({"type": "access", "email": "a@example.com"}, "name: Field required."),
+        ({"type": "access", "email": "a@example.com", "name": "A", "admin": True},
+         "admin: Extra inputs are not permitted."),
+    ],
+)
+def test_a_malformed_submission_gets_400_naming_the_field(
+    client: FlaskClient, body: dict, message: str
+) -> None:
+    response = client.post("/api/v1/requests", json=body)
+    assert response.status_code == 400
+    assert response.json["error"]["message"].startswith(message)
+
+
+def test_submissions_are_rate_limited_per_address(client: FlaskClient) -> None:
+    body = {"type": "access", "email": "rosa@example.com", "name": "Rosa"}
+    statuses = [client.post("/api/v1/requests", json=body).status_code for _ in range(4)]
+    assert statuses == [202, 202, 202, 429]
+
+
+def test_the_openapi_document_is_valid_and_documents_every_route(app, client: FlaskClient
+                                                                 ) -> None:
+    from openapi_spec_validator import validate
+
+    spec = client.get("/api/v1/openapi.json").json
+    validate(spec)
+    documented = {(path, method.upper()) for path, item in spec["paths"].items()
+                  for method in item}
+    served = {(rule.rule.replace("<reference>", "{id}"), method)
+              for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/requests")
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served == documented
+
+
+def test_the_detail_shows_sources_and_findings_with_id_details_masked(
+    client: FlaskClient, staff_api: dict[str, str]
+) -> None:
+    case = make_request("access", "in_review")
+    db.session.add_all([
+        SourceRun(request_id=case.id, source="billing", state="done", attempts=1,
+                  started_at=utcnow(), findings=2, warnings=[]),
+        SourceRun(request_id=case.id, source="analytics", state="failed", attempts=2,
+                  started_at=utcnow(), error="analytics: no answer within 60 seconds.",
+                  warnings=[]),
+        FoundItem(request_id=case.id, source="billing", category="email", label="E-mail",
+                  value="ina@example.com", record_kind="client", record_key="1", context={}),
+        FoundItem(request_id=case.id, source="billing", category="id_details", label="Tax ID",
+                  value="DE123456789", record_kind="client", record_key="1", context={}),
+    ])
+    db.session.commit()
+    body = client.get(f"/api/v1/requests/{case.reference}", headers=staff_api).json
+    assert [(s["name"], s["state"], s["error"]) for s in body["sources"]] == [
+        ("analytics", "failed", "analytics: no answer within 60 seconds."),
+        ("billing", "done", None)]
+    assert [f["value"] for f in body["findings"]] == ["ina@example.com", "•••••••6789"]
+    revealed = client.get(f"/api/v1/requests/{case.reference}?reveal=1", headers=staff_api).json
+    assert revealed["findings"][1]["value"] == "DE123456789"
+    views = db.session.execute(select(AuditEvent.details).where(
+        AuditEvent.action == "request.view")).scalars().all()
+    assert views == [{"via": "api", "flag": False}, {"via": "api", "flag": True}]

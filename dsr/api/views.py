@@ -6,13 +6,18 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from dsr import audit, collection, engine, notify
 from dsr.actors import Actor
+from dsr.api.openapi import document
+from dsr.api.schemas import NewRequest
+from dsr.categories import Category, mask
 from dsr.database import utcnow
-from dsr.extensions import db
-from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, Request, hash_token
+from dsr.extensions import db, limiter
+from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, FoundItem, Request, hash_token
+from dsr.portal.intake import address_key, submit
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -65,6 +70,30 @@ def _summary(case: Request) -> dict[str, Any]:
     }
 
 
+@blueprint.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI document of this API."""
+    return jsonify(document())
+
+
+@blueprint.post("/requests")
+@limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT"])
+@limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT_PER_ADDRESS"],
+               key_func=address_key)
+def submit_request() -> ResponseReturnValue:
+    """Take a subject's request (no token): 202 and the same answer for every address."""
+    try:
+        body = NewRequest.model_validate(request.get_json(silent=True) or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        abort(400, description=f"{where}: {first['msg']}.")
+    case = submit(body.type, str(body.email), body.name.strip(), body.message)
+    db.session.commit()
+    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    return jsonify(id=case.reference, state=case.state), 202
+
+
 @blueprint.get("/requests")
 @token_required("staff")
 def list_requests() -> ResponseReturnValue:
@@ -84,13 +113,28 @@ def list_requests() -> ResponseReturnValue:
 def get_request(reference: str) -> ResponseReturnValue:
     """Return one request with its requester and the actions the caller may take."""
     case = _case(reference)
-    audit.record("request.view", actor=g.actor, request_id=case.id, via="api")
+    reveal = request.args.get("reveal", "").lower() in ("1", "true", "yes")
+    audit.record("request.view", actor=g.actor, request_id=case.id, via="api", flag=reveal)
     db.session.commit()
+    items = db.session.execute(
+        select(FoundItem).where(FoundItem.request_id == case.id).order_by(FoundItem.id)
+    ).scalars()
     return jsonify(
         _summary(case)
         | {
             "requester": {"email": case.requester_email, "name": case.requester_name},
             "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
+            "sources": [
+                {"name": run.source, "state": run.state, "attempts": run.attempts,
+                 "error": run.error, "warnings": run.warnings, "findings": run.findings}
+                for run in sorted(collection.runs_of(case).values(), key=lambda r: r.source)
+            ],
+            "findings": [
+                {"category": item.category, "label": item.label, "source": item.source,
+                 "value": item.value if reveal or not Category(item.category).masked
+                 else mask(item.value), "context": item.context}
+                for item in items
+            ],
         }
     )
 

@@ -25,6 +25,7 @@ from dsr.database import utcnow
 from dsr.extensions import db, limiter
 from dsr.models import STAFF_TYPES, Request, SubjectSignIn
 from dsr.portal.forms import ConfirmForm, SignInForm
+from dsr.portal.intake import address_key
 
 blueprint = Blueprint("subject", __name__, url_prefix="/my")
 
@@ -69,12 +70,6 @@ def subject_required(view: Any) -> Any:
     return wrapper
 
 
-def _address_key() -> str:
-    from flask import request
-
-    return (request.form.get("email") or "").strip().lower() or "-"
-
-
 def send_sign_in_link(email: str, kind: str = "sign-in", template: str = "sign_in",
                       request_id: int | None = None, **context: object) -> None:
     """Queue an e-mail with a fresh single-use sign-in link for `email`."""
@@ -90,7 +85,7 @@ def send_sign_in_link(email: str, kind: str = "sign-in", template: str = "sign_i
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT_PER_ADDRESS"], methods=["POST"],
-               key_func=_address_key)
+               key_func=address_key)
 def sign_in() -> ResponseReturnValue:
     """Mail a sign-in link to an address with a confirmed request; say the same for any."""
     form = SignInForm()

@@ -2,32 +2,18 @@
 
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 
 from dsr import engine, notify
 from dsr.actors import SUBJECT
 from dsr.extensions import db, limiter
 from dsr.models import STAFF_TYPES, Request
 from dsr.portal.forms import ConfirmForm, RequestForm
+from dsr.portal.intake import address_key, serializer, submit
 
 blueprint = Blueprint("portal", __name__)
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key or "", salt="dsr.verify")
-
-
-def verification_link(case: Request) -> str:
-    """Issue a fresh single-use link that proves the requester reads the address given."""
-    case.verify_nonce = secrets.token_urlsafe(16)
-    token = _serializer().dumps({"r": case.id, "n": case.verify_nonce})
-    return notify.public_url("portal.verify", token=token)
-
-
-def _address_key() -> str:
-    return (request.form.get("email") or "").strip().lower() or "-"
 
 
 @blueprint.route("/")
@@ -39,20 +25,14 @@ def home() -> str:
 @blueprint.route("/requests/new", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT_PER_ADDRESS"], methods=["POST"],
-               key_func=_address_key)
+               key_func=address_key)
 def new_request() -> ResponseReturnValue:
     """Take a request and send the link that confirms it; answer the same for every address."""
     form = RequestForm()
     if not form.validate_on_submit():
         return render_template("portal/new.html", form=form), 400 if form.errors else 200
-    case = engine.open_request(form.type.data or "access", actor=SUBJECT,
-                               requester_email=form.email.data or "",
-                               requester_name=form.name.data or "")
-    case.message = form.message.data or None
-    hours = current_app.config["VERIFY_LINK_HOURS"]
-    notify.enqueue("verification", case.requester_email, "verify", request_id=case.id,
-                   name=case.requester_name, link=verification_link(case), hours=hours,
-                   request_type=case.type)
+    submit(form.type.data or "access", form.email.data or "", form.name.data or "",
+           form.message.data)
     db.session.commit()
     notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return redirect(url_for("portal.sent"))
@@ -67,7 +47,7 @@ def sent() -> str:
 def _verifiable(token: str) -> Request:
     max_age = int(current_app.config["VERIFY_LINK_HOURS"]) * 3600
     try:
-        data = _serializer().loads(token, max_age=max_age)
+        data = serializer().loads(token, max_age=max_age)
     except SignatureExpired:
         abort(410, description="This link has expired. Please send your request again; "
                                "nothing was collected.")

@@ -1,0 +1,42 @@
+"""Taking a subject's request: open it, and mail the single-use link that confirms it."""
+
+import secrets
+
+from flask import current_app
+from itsdangerous import URLSafeTimedSerializer
+
+from dsr import engine, notify
+from dsr.actors import SUBJECT
+from dsr.models import Request
+
+
+def serializer() -> URLSafeTimedSerializer:
+    """Signs and reads confirmation links."""
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="dsr.verify")
+
+
+def verification_link(case: Request) -> str:
+    """Issue a fresh single-use link that proves the requester reads the address given."""
+    case.verify_nonce = secrets.token_urlsafe(16)
+    token = serializer().dumps({"r": case.id, "n": case.verify_nonce})
+    return notify.public_url("portal.verify", token=token)
+
+
+def submit(kind: str, email: str, name: str, message: str | None) -> Request:
+    """Open a request and queue its confirmation e-mail, in the caller's transaction. Nothing
+    is looked up: the answer is the same for every address."""
+    case = engine.open_request(kind, actor=SUBJECT, requester_email=email, requester_name=name)
+    case.message = message or None
+    notify.enqueue("verification", case.requester_email, "verify", request_id=case.id,
+                   name=case.requester_name, link=verification_link(case),
+                   hours=current_app.config["VERIFY_LINK_HOURS"], request_type=case.type)
+    return case
+
+
+def address_key() -> str:
+    """Rate limits per e-mail address: the address in the form or JSON body."""
+    from flask import request
+
+    body = request.get_json(silent=True) if request.is_json else None
+    email = (body or {}).get("email") if isinstance(body, dict) else request.form.get("email")
+    return str(email or "").strip().lower() or "-"
