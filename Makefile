@@ -57,3 +57,4 @@ test: lint types unit
 bench: $(VENV)/.app
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/access.py

@@ -7,6 +7,7 @@ Without --database-url it builds a throw-away SQLite file. Prints the median of 
 """
 
 import argparse
+import logging
 import statistics
 import tempfile
 import time
@@ -44,6 +45,7 @@ def grow_chain(events: int) -> None:
 
 
 def main() -> None:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
     parser.add_argument("--requests", type=int, default=500)

@@ -9,10 +9,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from dsr import audit, engine
-from dsr.actors import CLI, SUBJECT, SYSTEM, Actor
+from dsr import audit, deadlines, engine
+from dsr.actors import CLI, SUBJECT, Actor
 from dsr.auth import hash_password
 from dsr.database import utcnow
+from dsr.demo import company
 from dsr.demo.sources import company_folder, ensure_company
 from dsr.extensions import db
 from dsr.models import Request, Role, User, UserRole
@@ -21,19 +22,20 @@ demo_cli = AppGroup("demo", help="Demo data for trying dsr out.")
 
 DEMO_DOMAIN = "demo.example.org"
 
-# Subjects at example.com (a reserved domain: no e-mail ever reaches a real person), how many
-# days ago each asked, and the triggers that bring each request to where it stands.
+# Requests by the demo company's customers (their addresses are at example.com, a reserved
+# domain: no e-mail ever reaches a real person): the customer's number, how many days ago they
+# asked, and the triggers that bring the request to where it stands. Confirmed access
+# requests wait for staff to start collection, which asks the demo company's systems.
 DEMO_REQUESTS = [
-    ("access", "ana.lima@example.com", "Ana Lima", 2, []),
-    ("access", "bram.de.vries@example.com", "Bram de Vries", 9, ["verify"]),
-    ("access", "chloe.martin@example.com", "Chloé Martin", 20, ["verify", "start_collection"]),
-    ("access", "dawit.bekele@example.com", "Dawit Bekele", 27,
-     ["verify", "start_collection", "finish_collection"]),
-    ("correction", "eva.novak@example.com", "Eva Novák", 5, ["verify"]),
-    ("correction", "farid.haddad@example.com", "Farid Haddad", 12, ["verify", "start_review"]),
-    ("access", "greta.olsen@example.com", "Greta Olsen", 40,
-     ["verify", "start_collection", "finish_collection", "approve", "release"]),
+    ("access", company.MENTIONING, 3, ["verify"]),
+    ("access", company.SHARED_IP_A, 26, ["verify"]),
+    ("access", company.SEVERAL_EMAILS, 10, ["verify"]),
+    ("access", 7, 1, []),
+    ("correction", 9, 5, ["verify"]),
+    ("correction", 11, 12, ["verify", "start_review"]),
+    ("access", 13, 40, ["verify", "reject"]),
 ]
+REJECTION = "The same request was answered in full two weeks ago (GDPR Art. 12(5))."
 
 
 def ensure_demo_users() -> list[tuple[str, str]]:
@@ -58,14 +60,24 @@ def ensure_demo_requests(staff: User) -> int:
     if db.session.execute(select(Request.id).limit(1)).first():
         return 0
     actor = Actor.for_user(staff)
-    for kind, email, name, days_ago, triggers in DEMO_REQUESTS:
+    people = company.customers(max(number for _, number, _, _ in DEMO_REQUESTS))
+    for kind, number, days_ago, triggers in DEMO_REQUESTS:
+        person = people[number - 1]
         case = engine.open_request(
-            kind, actor=SUBJECT, requester_email=email, requester_name=name,
+            kind, actor=SUBJECT, requester_email=person.email,
+            requester_name=f"{person.first} {person.last}",
             received_at=utcnow() - timedelta(days=days_ago),
         )
         for trigger in triggers:
-            doer = SUBJECT if trigger == "verify" else SYSTEM if trigger == "release" else actor
-            engine.fire(case, trigger, actor=doer)
+            if trigger == "verify":
+                engine.fire(case, "verify", actor=SUBJECT)
+                # As if confirmed an hour after asking, so that deadlines differ in the demo.
+                case.verified_at = case.received_at + timedelta(hours=1)
+                case.due_at = deadlines.due_at(case.verified_at)
+            elif trigger == "reject":
+                engine.fire(case, "reject", actor=actor, reason=REJECTION)
+            else:
+                engine.fire(case, trigger, actor=actor)
     return len(DEMO_REQUESTS)
 
 
