@@ -200,3 +200,27 @@ def test_simultaneous_page_views_are_all_served_and_audited(app: Flask, users) -
     ).scalar_one()
     assert views == 30
     assert audit.verify().intact
+
+
+def test_staff_add_notes_whose_text_stays_out_of_the_audit_trail(staff_client: FlaskClient
+                                                                 ) -> None:
+    case = make_request("access", "verified")
+    page = f"/console/requests/{case.reference}"
+    response = staff_client.post(f"{page}/notes", data={
+        "text": "Called her back: she also wants the chat logs.",
+        "csrf_token": csrf_token(staff_client, page)})
+    assert response.status_code == 302
+    shown = staff_client.get(page).get_data(as_text=True)
+    assert "Called her back: she also wants the chat logs." in shown
+    assert "staff@example.org" in shown
+    event = next(e for e in audit.events_for(case.id) if e.action == "note.added")
+    assert event.details == {}
+
+
+def test_an_empty_note_is_refused_with_a_message(staff_client: FlaskClient) -> None:
+    case = make_request("access", "verified")
+    page = f"/console/requests/{case.reference}"
+    response = staff_client.post(f"{page}/notes", data={
+        "text": "", "csrf_token": csrf_token(staff_client, page)})
+    assert response.status_code == 400
+    assert "Write the note first." in response.get_data(as_text=True)

@@ -16,6 +16,13 @@ class TransitionForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=REASON_MAX)])
 
 
+class NoteForm(FlaskForm):
+    """A note on a request, for colleagues."""
+
+    text = TextAreaField("Add a note", validators=[DataRequired(message="Write the note first."),
+                                                   Length(max=REASON_MAX)])
+
+
 class QueueFilterForm(FlaskForm):
     """Narrow the queue by type and state (GET, so no CSRF token)."""
 

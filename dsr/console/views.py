@@ -24,10 +24,10 @@ from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
 from dsr.categories import Category, mask
-from dsr.console.forms import QueueFilterForm, TransitionForm
+from dsr.console.forms import NoteForm, QueueFilterForm, TransitionForm
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import STAFF_TYPES, AuditEvent, FoundItem, Request, User
+from dsr.models import STAFF_TYPES, AuditEvent, FoundItem, Request, RequestNote, User
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
@@ -100,6 +100,15 @@ def _grouped_findings(case: Request, revealed: bool) -> list[tuple[Category, lis
     return [(c, grouped[c]) for c in Category if c in grouped]
 
 
+def _notes(case: Request) -> list[tuple[RequestNote, str]]:
+    """The request's notes, oldest first, with their authors' addresses."""
+    rows = db.session.execute(
+        select(RequestNote, User.email).join(User, User.id == RequestNote.author_id)
+        .where(RequestNote.request_id == case.id).order_by(RequestNote.id)
+    ).all()
+    return [(note, email) for note, email in rows]
+
+
 def _actor_names(events: list[AuditEvent]) -> dict[str, str]:
     """Name the staff accounts behind `user:<id>` actors, in one query."""
     ids = {int(e.actor.removeprefix("user:")) for e in events if e.actor.startswith("user:")}
@@ -108,7 +117,8 @@ def _actor_names(events: list[AuditEvent]) -> dict[str, str]:
 
 
 def _render_request(
-    case: Request, form: TransitionForm | None = None, status: int = 200
+    case: Request, form: TransitionForm | None = None, status: int = 200,
+    note: NoteForm | None = None,
 ) -> tuple[str, int]:
     """Render the request page (the findings on it are personal data: callers audit views)."""
     actor = Actor.for_user(current_user)
@@ -125,6 +135,8 @@ def _render_request(
             runs=sorted(collection.runs_of(case).values(), key=lambda r: r.source),
             findings=_grouped_findings(case, revealed),
             revealed=revealed,
+            notes=_notes(case),
+            note_form=note or NoteForm(),
             now=utcnow(),
             answered=_answered_states(),
         ),
@@ -186,6 +198,25 @@ def retry_source(reference: str, source: str) -> ResponseReturnValue:
     collection.start(case, Actor.for_user(current_user), [source])
     flash(f"Asking {source} again.", "success")
     return redirect(url_for("console.request_page", reference=case.reference))
+
+
+@blueprint.route("/requests/<reference>/notes", methods=["POST"])
+@roles_required("staff")
+def add_note(reference: str) -> ResponseReturnValue:
+    """Keep a note on the request for colleagues; the note's text stays out of the trail."""
+    case = _staff_request(reference)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash("The note was not saved: " + "; ".join(
+            e for errors in form.errors.values() for e in errors), "error")
+        return _render_request(case, note=form, status=400)
+    note = RequestNote(request_id=case.id, author_id=current_user.id, text=form.text.data)
+    db.session.add(note)
+    db.session.flush()
+    audit.record("note.added", actor=Actor.for_user(current_user), request_id=case.id)
+    db.session.commit()
+    flash("Note added.", "success")
+    return redirect(url_for("console.request_page", reference=case.reference) + "#notes")
 
 
 @blueprint.route("/requests/<reference>/reveal", methods=["POST"])

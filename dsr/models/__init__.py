@@ -6,6 +6,7 @@ from dsr.models.outbox import OutboxMessage, SubjectSignIn
 from dsr.models.requests import (
     STAFF_TYPES,
     Request,
+    RequestNote,
     RequestType,
     new_reference,
     normalise_reference,
@@ -20,6 +21,7 @@ __all__ = [
     "FoundItem",
     "OutboxMessage",
     "Request",
+    "RequestNote",
     "RequestType",
     "Role",
     "SourceRun",

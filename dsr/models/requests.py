@@ -4,7 +4,7 @@ import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dsr.database import Base, UTCDateTime, utcnow
@@ -72,3 +72,16 @@ class Request(Base):
 
     def __repr__(self) -> str:
         return f"<Request {self.id} {self.type} {self.state}>"
+
+
+class RequestNote(Base):
+    """A note staff keep on a request: free text, so it lives here, never in the audit trail."""
+
+    __tablename__ = "request_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"),
+                                            index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
