@@ -224,3 +224,15 @@ def test_an_empty_note_is_refused_with_a_message(staff_client: FlaskClient) -> N
         "text": "", "csrf_token": csrf_token(staff_client, page)})
     assert response.status_code == 400
     assert "Write the note first." in response.get_data(as_text=True)
+
+
+def test_an_unconfirmed_request_cannot_be_collected(staff_client: FlaskClient) -> None:
+    case = make_request("access")
+    page = staff_client.get(f"/console/requests/{case.reference}").get_data(as_text=True)
+    assert "Not confirmed yet: nothing is collected or shown until it is." in page
+    assert "Start collection" not in page
+    forced = staff_client.post(f"/console/requests/{case.reference}/transitions", data={
+        "trigger": "start_collection", "version": str(case.version),
+        "csrf_token": csrf_token(staff_client, f"/console/requests/{case.reference}")})
+    assert forced.status_code == 409
+    assert "not possible while the request is &#39;submitted&#39;" in forced.get_data(as_text=True)

@@ -163,3 +163,10 @@ def test_unconfirmed_requests_expire_and_the_address_is_told(app: Flask, client:
     response = client.get(link)
     assert response.status_code == 410
     assert "expired before it was confirmed" in response.get_data(as_text=True)
+
+
+def test_the_confirmation_page_shows_nothing_the_requester_typed(app: Flask, client: FlaskClient
+                                                                 ) -> None:
+    submit(client, name="Unusual Name Xq")
+    page = client.get(link_in(outbox()[0])).get_data(as_text=True)
+    assert "Unusual Name Xq" not in page and "rosa@example.com" not in page
