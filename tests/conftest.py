@@ -183,8 +183,9 @@ class IsolatedCliRunner(FlaskCliRunner):
         return result
 
 
-def _app(database_url: str) -> Iterator[Flask]:
-    app = create_app(config_for(database_url))
+def app_on(database_url: str, **overrides: Any) -> Iterator[Flask]:
+    """An app on `database_url` with test clients that isolate requests, in an app context."""
+    app = create_app(config_for(database_url) | overrides)
     app.test_client_class = IsolatedClient
     app.test_cli_runner_class = IsolatedCliRunner
     with app.app_context():
@@ -196,13 +197,13 @@ def _app(database_url: str) -> Iterator[Flask]:
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     """An app on a fresh database, inside an app context, on each backend."""
-    yield from _app(database_url)
+    yield from app_on(database_url)
 
 
 @pytest.fixture
 def sqlite_app(sqlite_url: str) -> Iterator[Flask]:
     """An app on a fresh SQLite database only."""
-    yield from _app(sqlite_url)
+    yield from app_on(sqlite_url)
 
 
 class SmtpSink:
@@ -246,21 +247,14 @@ def smtp(smtp_port: int) -> Iterator[SmtpSink]:
 @pytest.fixture
 def mail_app(sqlite_url: str, smtp_port: int) -> Iterator[Flask]:
     """An app that sends its e-mail to the SMTP server on `smtp_port`."""
-    app = create_app(config_for(sqlite_url) | {"MAIL_SERVER": "127.0.0.1",
-                                                "MAIL_PORT": smtp_port, "MAIL_TIMEOUT": 2,
-                                                "OUTBOX_DELIVER_AFTER_COMMIT": True})
-    app.test_client_class = IsolatedClient
-    app.test_cli_runner_class = IsolatedCliRunner
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_on(sqlite_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_TIMEOUT=2,
+                      OUTBOX_DELIVER_AFTER_COMMIT=True)
 
 
 @pytest.fixture
 def postgres_app(postgres_url: str) -> Iterator[Flask]:
     """An app on a fresh PostgreSQL database only."""
-    yield from _app(postgres_url)
+    yield from app_on(postgres_url)
 
 
 @pytest.fixture

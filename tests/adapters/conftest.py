@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 
-from dsr import create_app
 from dsr.adapters import SourceAdapter, SubjectIdentity
 from dsr.categories import Category
 from dsr.demo import company
-from dsr.extensions import db
-from tests.conftest import IsolatedClient, config_for
+from tests.conftest import app_on
 
 MAPPINGS = Path(company.__file__).parent / "mappings"
 
@@ -383,12 +381,6 @@ def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite
     }
     for source in sources.values():
         source["register"] = DEMO_REGISTER
-    app = create_app(config_for(sqlite_url) | {"SOURCES": sources, "SOURCE_TIMEOUT": 8,
-                                                "COLLECTION_IN_BACKGROUND": False})
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    yield from app_on(sqlite_url, SOURCES=sources, SOURCE_TIMEOUT=8)
 
 

@@ -7,14 +7,26 @@ before answering), FAIL_NEXT (answer that many requests with HTTP 503) and MALFO
 with something that is not the product's format).
 """
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
 from werkzeug.serving import BaseWSGIServer, make_server
+
+
+def query(database: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Read rows of a demo database as dictionaries."""
+    connection = sqlite3.connect(database)
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute(sql, params)]
+    finally:
+        connection.close()
 
 
 def misbehave(app: Flask) -> Callable[[], Response | None]:

@@ -5,14 +5,13 @@ import base64
 import hashlib
 import hmac
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from flask import Flask, Response, request
 
-from dsr.demo.standins import misbehave
+from dsr.demo.standins import misbehave, query
 
 USER_PATH = re.compile(r"/Base/UserOrganization/(\d+)")
 POSTS_PATH = re.compile(r"/Tickets/TicketPost/ListAll/(\d+)")
@@ -33,12 +32,7 @@ def create_kayako(database: Path, api_key: str, secret_key: str) -> Flask:
     app.before_request(misbehave(app))
 
     def rows(sql: str, *params: Any) -> list[dict[str, Any]]:
-        connection = sqlite3.connect(database)
-        connection.row_factory = sqlite3.Row
-        try:
-            return [dict(row) for row in connection.execute(sql, params)]
-        finally:
-            connection.close()
+        return query(database, sql, *params)
 
     def signed() -> bool:
         values = request.values

@@ -3,7 +3,6 @@ methods over the demo analytics database, with Matomo's cap of 401 visits per se
 
 import hmac
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from dsr.adapters.matomo import CAP, PAGES_KEY
-from dsr.demo.standins import misbehave
+from dsr.demo.standins import misbehave, query
 
 SEGMENT = re.compile(r"(userId|visitIp)==(.+)")
 VISIT_COLUMNS = ["idvisit", "idsite", "idvisitor", "user_id", "location_ip",
@@ -25,12 +24,7 @@ def create_matomo(database: Path, token: str) -> Flask:
     app.before_request(misbehave(app))
 
     def rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        connection = sqlite3.connect(database)
-        connection.row_factory = sqlite3.Row
-        try:
-            return [dict(row) for row in connection.execute(sql, params)]
-        finally:
-            connection.close()
+        return query(database, sql, *params)
 
     def error(message: str) -> ResponseReturnValue:
         return jsonify(result="error", message=message)

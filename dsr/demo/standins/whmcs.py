@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from dsr.demo.standins import misbehave
+from dsr.demo.standins import misbehave, query
 
 CLIENT_COLUMNS = ["id", "firstname", "lastname", "companyname", "email", "address1", "city",
                   "postcode", "country", "phonenumber", "tax_id", "status"]
@@ -23,12 +23,7 @@ def create_whmcs(database: Path, identifier: str, secret: str) -> Flask:
     app.before_request(misbehave(app))
 
     def rows(sql: str, *params: Any) -> list[dict[str, Any]]:
-        connection = sqlite3.connect(database)
-        connection.row_factory = sqlite3.Row
-        try:
-            return [dict(row) for row in connection.execute(sql, params)]
-        finally:
-            connection.close()
+        return query(database, sql, *params)
 
     def write(sql: str, *params: Any) -> int:
         connection = sqlite3.connect(database)
