@@ -5,6 +5,8 @@ SECRET_KEY: str | None = None
 
 # Unset means a SQLite file in the instance folder. DATABASE_URL is accepted as an alias.
 SQLALCHEMY_DATABASE_URI: str | None = None
+# Database errors are logged without the statement's values: those are personal data.
+SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
 DATABASE_URL: str | None = None
 
 SESSION_COOKIE_HTTPONLY = True

@@ -231,3 +231,13 @@ def test_opening_a_request_sets_its_deadline_and_audits_it(app: Flask) -> None:
     assert (event.action, event.request_id, event.details) == (
         "request.opened", case.id, {"type": "correction"},
     )
+
+
+def test_an_extension_counts_from_when_the_clock_started(app: Flask) -> None:
+    from dsr import deadlines
+
+    case = make_request("access", "in_review", received_at=utcnow() - timedelta(days=20))
+    case.verified_at = utcnow() - timedelta(days=5)
+    db.session.commit()
+    engine.fire(case, "extend", actor=actor("staff"), reason="Forty systems to search.")
+    assert case.due_at == deadlines.due_at(case.verified_at, months=3)

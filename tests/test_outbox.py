@@ -78,3 +78,27 @@ def test_queued_mail_is_audited_without_address_or_text(app: Flask) -> None:
     event = db.session.execute(
         select(AuditEvent).where(AuditEvent.action == "mail.queued")).scalar_one()
     assert event.details == {"code": "verification"}
+
+
+def test_two_senders_at_once_send_each_message_once(mail_app: Flask, smtp: SmtpSink) -> None:
+    import threading
+
+    for _ in range(5):
+        queue(mail_app)
+    barrier = threading.Barrier(2)
+
+    def send() -> None:
+        with mail_app.app_context():
+            barrier.wait()
+            notify.deliver_pending()
+            db.session.remove()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    time.sleep(0.3)
+    assert len(smtp.messages) == 5
+    db.session.expire_all()
+    assert db.session.execute(select(OutboxMessage.state)).scalars().all() == ["sent"] * 5

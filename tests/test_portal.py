@@ -170,3 +170,39 @@ def test_the_confirmation_page_shows_nothing_the_requester_typed(app: Flask, cli
     submit(client, name="Unusual Name Xq")
     page = client.get(link_in(outbox()[0])).get_data(as_text=True)
     assert "Unusual Name Xq" not in page and "rosa@example.com" not in page
+
+
+@pytest.mark.parametrize("field", ["name", "message"])
+def test_control_characters_are_refused_with_a_message(app: Flask, client: FlaskClient,
+                                                        field: str) -> None:
+    response = submit(client, **{field: "Rosa\x00 Rivera"})
+    assert response.status_code == 400
+    assert "Remove the invisible control characters" in response.get_data(as_text=True)
+    api = client.post("/api/v1/requests", json={"type": "access", "email": "r@example.com",
+                                                "name": "Rosa", field: "a\x00b"})
+    assert api.status_code == 400
+    assert outbox() == []
+
+
+def test_a_known_address_gets_the_same_answer_as_an_unknown_one(app: Flask,
+                                                               client: FlaskClient) -> None:
+    submit(client, email="known@example.com")
+    confirm = link_in(outbox()[0])
+    client.post(confirm, data={"csrf_token": csrf_token(client, confirm)})
+    known, unknown = (submit(client, email=e) for e in ("known@example.com",
+                                                         "stranger@example.net"))
+    assert (known.status_code, known.headers["Location"], known.get_data()) == \
+        (unknown.status_code, unknown.headers["Location"], unknown.get_data())
+
+
+def test_a_validly_signed_link_for_another_request_is_refused(app: Flask,
+                                                             client: FlaskClient) -> None:
+    from dsr.portal.intake import serializer
+
+    submit(client, email="first@example.com")
+    submit(client, email="second@example.com")
+    first, second = db.session.execute(select(Request).order_by(Request.id)).scalars().all()
+    mixed = serializer().dumps({"r": second.id, "n": first.verify_nonce})
+    response = client.get(f"/requests/verify/{mixed}")
+    assert response.status_code == 410
+    assert [r.state for r in db.session.execute(select(Request)).scalars()] == ["submitted"] * 2

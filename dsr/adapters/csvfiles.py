@@ -73,6 +73,8 @@ class CsvAdapter:
         for column, values in conditions:
             for value in values:
                 for row in index[column].get(value.strip().lower(), []):
+                    if any(row[c] != str(v) for c, v in spec.where.items()):
+                        continue
                     if id(row) not in seen:
                         seen.add(id(row))
                         found.append(row)

@@ -1,6 +1,8 @@
 """What the HTTP adapters share: one pooled session per adapter, time-outs, retries of
 reads with backoff, and errors that say what failed without repeating what was asked."""
 
+import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +17,24 @@ from dsr.adapters import (
     SourceReplyInvalid,
     SourceUnavailable,
 )
+
+
+class _NoQueryStrings(logging.Filter):
+    """urllib3 logs the URLs it retries; their query strings can hold credentials (Kayako's
+    signed GETs) and so must never reach a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_QUERY.sub("?…", a) if isinstance(a, str) else a
+                                for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _QUERY.sub("?…", record.msg)
+        return True
+
+
+_QUERY = re.compile(r"\?[^\s'\"]*")
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_NoQueryStrings())
 
 
 def _timed_out(error: requests.RequestException) -> bool:

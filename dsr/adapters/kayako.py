@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -23,6 +23,7 @@ from dsr.adapters import (
     SubjectIdentity,
 )
 from dsr.adapters.http import HttpClient
+from dsr.adapters.mapping import unix_time
 from dsr.adapters.redaction import redact_others
 from dsr.categories import Category
 
@@ -32,13 +33,6 @@ STAFF_CREATOR = "2"  # a post's <creator>: 1 is the user, 2 a staff member
 def _text(element: Element, tag: str) -> str:
     found = element.find(tag)
     return (found.text or "").strip() if found is not None else ""
-
-
-def _when(timestamp: str) -> str:
-    try:
-        return datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%d %H:%M UTC")
-    except (TypeError, ValueError, OverflowError):
-        return timestamp
 
 
 class KayakoAdapter:
@@ -101,11 +95,15 @@ class KayakoAdapter:
                 if _text(ticket, "email").lower() in subject.emails \
                         or _text(ticket, "userid") in users:
                     tickets[ticket.get("id") or _text(ticket, "id")] = ticket
+        # Every address of the subject's own helpdesk users is theirs too (a second address).
+        own = replace(subject, emails=subject.emails | {
+            e.text.strip().lower() for user in users.values() for e in user.findall("email")
+            if e.text})
         findings = []
         for user_id, user in sorted(users.items()):
             findings += self._profile(user_id, user)
         for ticket_id, ticket in sorted(tickets.items()):
-            findings += self._ticket(ticket_id, ticket, subject)
+            findings += self._ticket(ticket_id, ticket, own)
         return findings
 
     def _profile(self, user_id: str, user: Element) -> list[Finding]:
@@ -148,11 +146,11 @@ class KayakoAdapter:
             if by_subject and _text(post, "ipaddress"):
                 ips.add(_text(post, "ipaddress"))
             text = redact_others(_text(post, "contents"), subject)
-            lines.append(f"{_when(_text(post, 'dateline'))} {_text(post, 'fullname')}: {text}")
+            lines.append(f"{unix_time(_text(post, 'dateline'))} {_text(post, 'fullname')}: {text}")
         if _text(ticket, "ipaddress"):
             ips.add(_text(ticket, "ipaddress"))
         context = {"ticket": _text(ticket, "displayid"),
-                   "opened": _when(_text(ticket, "creationtime")),
+                   "opened": unix_time(_text(ticket, "creationtime")),
                    "conversation": "\n".join(lines)}
         if left_out:
             context["left_out"] = f"{left_out} message(s) by other people"

@@ -51,6 +51,8 @@ class TableSpec(BaseModel):
     label: str
     match: dict[IdentityKey, str] = {}
     join: JoinSpec | None = None
+    # Only rows whose columns hold these values count (a link table's type column, say).
+    where: dict[str, str | int] = {}
     fields: dict[str, FieldSpec] = {}
     activity: Category | None = None
     summary: str | None = None
@@ -64,6 +66,13 @@ class TableSpec(BaseModel):
     @classmethod
     def _match_columns(cls, value: dict[IdentityKey, str]) -> dict[IdentityKey, str]:
         for column in value.values():
+            _identifier(column)
+        return value
+
+    @field_validator("where")
+    @classmethod
+    def _where_columns(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+        for column in value:
             _identifier(column)
         return value
 
@@ -91,7 +100,7 @@ class TableSpec(BaseModel):
 
     def columns(self, extra: Iterable[str] = ()) -> list[str]:
         """Every column the mapping reads from this table, and `extra` ones."""
-        names = [self.key, *self.match.values(), *self.fields, *self.context, *extra]
+        names = [self.key, *self.match.values(), *self.fields, *self.context, *self.where, *extra]
         if self.join:
             names.append(self.join.column)
         if self.summary:
@@ -185,7 +194,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _when(value: Any) -> str:
+def unix_time(value: Any) -> str:
     """Render a Unix timestamp as a date and time a person reads."""
     try:
         return datetime.fromtimestamp(int(value), UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -204,7 +213,7 @@ def row_findings(source: str, spec: TableSpec, row: Mapping[str, Any]) -> list[F
     ]
     if spec.activity is not None:
         context = {
-            column: _when(row[column]) if column in spec.timestamps else _text(row[column])
+            column: unix_time(row[column]) if column in spec.timestamps else _text(row[column])
             for column in spec.context
             if _text(row[column])
         }

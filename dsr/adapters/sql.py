@@ -78,8 +78,9 @@ class SqlAdapter:
         ]
         if not where:
             return []
+        only = [table.c[column] == value for column, value in spec.where.items()]
         with self._engine.connect() as connection:
-            result = connection.execute(sa.select(table).where(sa.or_(*where)))
+            result = connection.execute(sa.select(table).where(sa.or_(*where), *only))
             return [dict(row) for row in result.mappings()]
 
     def lookup(self, subject: SubjectIdentity) -> list[Finding]:
@@ -118,11 +119,12 @@ class SqlAdapter:
                 updated = connection.execute(
                     sa.update(table).where(table.c[spec.key].in_(keys)).values(**columns)
                 ).rowcount if keys else 0
+                if updated != 1:  # raising here rolls the update back
+                    raise SourceError(f"{self.name}: record {ref.kind} {ref.key} was "
+                                      f"{'not found' if not updated else 'not unique'}.")
         except SQLAlchemyError as error:
             raise SourceError(f"{self.name}: the update failed ({type(error).__name__}).") \
                 from None
-        if updated != 1:
-            raise SourceError(f"{self.name}: record {ref.kind} {ref.key} was not found.")
 
     def check(self) -> Health:
         """Read one row of each mapped table, and warn about search columns without an index."""

@@ -3,7 +3,9 @@ document, so that what is documented is what is checked."""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from dsr.text import MESSAGE, has_control_characters
 
 
 class NewRequest(BaseModel):
@@ -15,6 +17,13 @@ class NewRequest(BaseModel):
     email: EmailStr = Field(max_length=254)
     name: str = Field(min_length=1, max_length=200)
     message: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("name", "message")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and has_control_characters(value):
+            raise ValueError(MESSAGE)
+        return value
 
 
 class Accepted(BaseModel):

@@ -18,6 +18,7 @@ from dsr.database import utcnow
 from dsr.extensions import db, limiter
 from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, FoundItem, Request, hash_token
 from dsr.portal.intake import address_key, submit
+from dsr.text import MESSAGE, has_control_characters
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -155,6 +156,8 @@ def post_transition(reference: str) -> ResponseReturnValue:
         abort(400, description=f"{trigger!r} takes no {', '.join(unexpected)}.")
     if not all(isinstance(v, str) for v in body.values()):
         abort(400, description="Every field other than trigger and version must be a string.")
+    if any(has_control_characters(v) for v in body.values()):
+        abort(400, description=MESSAGE)
     engine.fire(case, trigger, actor=g.actor, version=version, **body)
     db.session.commit()
     notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -74,6 +74,9 @@ def collect(
     unknown = set(names) - set(available)
     if unknown:
         raise ValueError(f"no such source: {', '.join(sorted(unknown))}")
+    if any(available[name].identifies for name in names):
+        # What an identifying source finds widens everyone else's search: ask them all again.
+        names = sorted(available)
     subject = subject or subject_of(request)
     runs = runs_of(request)
     for name in names:

@@ -5,6 +5,8 @@ from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, TextAr
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
+from dsr.text import printable
+
 REASON_MAX = 4000
 
 
@@ -13,14 +15,14 @@ class TransitionForm(FlaskForm):
 
     trigger = HiddenField(validators=[DataRequired(), Length(max=64)])
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    reason = TextAreaField("Reason", validators=[Optional(), Length(max=REASON_MAX)])
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=REASON_MAX), printable])
 
 
 class NoteForm(FlaskForm):
     """A note on a request, for colleagues."""
 
     text = TextAreaField("Add a note", validators=[DataRequired(message="Write the note first."),
-                                                   Length(max=REASON_MAX)])
+                                                   Length(max=REASON_MAX), printable])
 
 
 class QueueFilterForm(FlaskForm):

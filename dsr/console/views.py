@@ -136,6 +136,8 @@ def _render_request(
             findings=_grouped_findings(case, revealed),
             revealed=revealed,
             notes=_notes(case),
+            # A run still "running" after twice the time limit lost its worker: offer a retry.
+            stale_before=utcnow() - 2 * timedelta(seconds=current_app.config["SOURCE_TIMEOUT"]),
             note_form=note or NoteForm(),
             now=utcnow(),
             answered=_answered_states(),

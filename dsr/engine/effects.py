@@ -26,10 +26,10 @@ def start_clock(event: EventData) -> None:
 
 
 def extend_due_date(event: EventData) -> None:
-    """Move the deadline by two further months (Art. 12(3)), keep the reason the subject is
-    told, and mark the one extension used."""
+    """Move the deadline by two further months (Art. 12(3)) from where the clock started, keep
+    the reason the subject is told, and mark the one extension used."""
     request = cast(Request, event.model)
-    request.due_at = deadlines.due_at(request.received_at, months=3)
+    request.due_at = deadlines.due_at(request.verified_at or request.received_at, months=3)
     request.extended_at = utcnow()
     request.extension_reason = event.kwargs["reason"].strip()
 

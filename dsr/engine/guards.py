@@ -14,6 +14,13 @@ def reason_given(event: EventData) -> bool:
     return isinstance(reason, str) and bool(reason.strip())
 
 
+def every_source_answered(event: EventData) -> bool:
+    """Every source must have answered first: ask the failed ones again."""
+    from dsr.collection import runs_of
+
+    return all(run.state == "done" for run in runs_of(cast(Request, event.model)).values())
+
+
 def not_extended(event: EventData) -> bool:
     """The deadline has already been extended once; it cannot be extended again."""
     return cast(Request, event.model).extended_at is None

@@ -13,16 +13,17 @@ from email.utils import make_msgid
 from typing import Any
 
 from flask import Flask, current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dsr import audit
 from dsr.actors import SYSTEM
-from dsr.database import utcnow
+from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
 from dsr.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
+SENDING_LEASE = timedelta(minutes=10)
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -74,6 +75,7 @@ def _connect() -> smtplib.SMTP:
 
 
 def _postpone(message: OutboxMessage, reason: str) -> None:
+    message.state = "pending"
     message.attempts += 1
     message.last_error = reason[:200]
     if message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
@@ -88,14 +90,29 @@ def deliver_pending(limit: int = 200) -> tuple[int, int]:
     Commits, like a command."""
     if not current_app.config["MAIL_SERVER"]:
         return 0, 0
-    query = (select(OutboxMessage)
-             .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= utcnow())
-             .order_by(OutboxMessage.id).limit(limit))
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)  # several senders never send twice
-    due = list(db.session.execute(query).scalars())
-    if not due:
+    candidates = db.session.execute(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.state.in_(("pending", "sending")),
+               OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id).limit(limit)
+    ).scalars().all()
+    # Each message is claimed in one statement and the claim committed, so that two senders
+    # (threads after two commits, or cron beside them) never send it twice. A claim whose
+    # sender died is taken over once SENDING_LEASE has passed.
+    due: list[OutboxMessage] = []
+    for message_id in candidates:
+        claimed = changed_rows(db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id,
+                   OutboxMessage.state.in_(("pending", "sending")),
+                   OutboxMessage.next_attempt_at <= utcnow())
+            .values(state="sending", next_attempt_at=utcnow() + SENDING_LEASE)
+        ))
         db.session.commit()
+        message = db.session.get(OutboxMessage, message_id) if claimed == 1 else None
+        if message is not None:
+            due.append(message)
+    if not due:
         return 0, 0
     sent, handled = 0, set()
     try:

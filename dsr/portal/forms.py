@@ -5,6 +5,8 @@ from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from dsr.text import printable
+
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if value else value
@@ -26,13 +28,14 @@ class RequestForm(FlaskForm):
         "Your e-mail address", filters=[_strip],
         validators=[DataRequired(message="Enter the e-mail address you use with us."),
                     Email(message="That does not look like an e-mail address."),
-                    Length(max=254)],
+                    Length(max=254), printable],
         description="We send a link to this address to confirm the request is yours.",
     )
     name = StringField("Your name", filters=[_strip],
-                       validators=[DataRequired(message="Enter your name."), Length(max=200)])
+                       validators=[DataRequired(message="Enter your name."), Length(max=200),
+                                   printable])
     message = TextAreaField("Anything we should know? (optional)", filters=[_strip],
-                            validators=[Optional(), Length(max=4000)])
+                            validators=[Optional(), Length(max=4000), printable])
 
 
 class SignInForm(FlaskForm):
@@ -42,7 +45,7 @@ class SignInForm(FlaskForm):
         "Your e-mail address", filters=[_strip],
         validators=[DataRequired(message="Enter the e-mail address of your request."),
                     Email(message="That does not look like an e-mail address."),
-                    Length(max=254)],
+                    Length(max=254), printable],
     )
 
 

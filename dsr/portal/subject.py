@@ -17,11 +17,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dsr import audit, notify, report
 from dsr.actors import SUBJECT
-from dsr.database import utcnow
+from dsr.database import changed_rows, utcnow
 from dsr.extensions import db, limiter
 from dsr.models import STAFF_TYPES, Request, SubjectSignIn
 from dsr.portal.forms import ConfirmForm, SignInForm
@@ -95,10 +95,12 @@ def sign_in() -> ResponseReturnValue:
     known = db.session.execute(select(Request.id).where(
         Request.requester_email == email, Request.verified_at.is_not(None),
         Request.type.in_(STAFF_TYPES)).limit(1)).first()
+    # Both paths write and commit, so that the answer's timing says little about the address.
+    audit.record("subject.sign_in_asked", actor=SUBJECT)
     if known:
         send_sign_in_link(email)
-        db.session.commit()
-        notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    db.session.commit()
+    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return render_template("portal/sign_in_sent.html",
                            minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
 
@@ -120,7 +122,15 @@ def session_link(token: str) -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("portal/session.html", form=form)
-    link.used_at = utcnow()
+    # Claimed in one statement, so that two presses at once cannot both sign in.
+    claimed = changed_rows(db.session.execute(
+        update(SubjectSignIn)
+        .where(SubjectSignIn.id == link.id, SubjectSignIn.used_at.is_(None))
+        .values(used_at=utcnow())
+    ))
+    if claimed != 1:
+        db.session.rollback()
+        abort(410, description="This sign-in link has already been used. Ask for a new one.")
     audit.record("subject.sign_in", actor=SUBJECT)
     db.session.commit()
     session.clear()

@@ -98,7 +98,40 @@ def test_a_failing_source_is_recorded_and_retried_alone(
     again = collection.collect(case, actor=STAFF, sources=[source])
     assert again[source].state == "done" and again[source].error is None
     assert again[source].attempts == 2
-    assert {n: r.attempts for n, r in collection.runs_of(case).items() if n != source} == others
+    after = {n: r.attempts for n, r in collection.runs_of(case).items() if n != source}
+    if source == "billing":  # what billing knows widens the others' search: all asked again
+        assert after == {n: 2 for n in others}
+    else:
+        assert after == others
+
+
+def test_after_billing_is_retried_the_others_search_with_what_it_knows(
+    company_app, company_copy, whmcs_server
+) -> None:
+    folder, people = company_copy
+    me = people[0]
+    case = make_request("access", "collecting", email=me.email)
+    whmcs_server.app.config["FAIL_NEXT"] = 99
+    collection.collect(case, actor=STAFF)
+    assert collection.runs_of(case)["analytics"].findings == 0, "no customer number yet"
+    whmcs_server.app.config["FAIL_NEXT"] = 0
+    runs = collection.collect(case, actor=STAFF, sources=["billing"])
+    visits = {i.record_key.split(":")[1] for i in db.session.execute(select(FoundItem).where(
+        FoundItem.request_id == case.id, FoundItem.category == "visit")).scalars()}
+    assert visits == {str(v) for v, _ in visits_of(folder, me)}
+    assert all(run.state == "done" for run in runs.values())
+
+
+def test_staff_cannot_finish_a_collection_with_a_failed_source(company_app, company_copy,
+                                                                kayako_server) -> None:
+    from dsr import engine
+
+    _, people = company_copy
+    case = make_request("access", "collecting", email=people[0].email)
+    kayako_server.app.config["MALFORMED"] = True
+    collection.collect(case, actor=STAFF)
+    with pytest.raises(engine.GuardRefused, match="Every source must have answered first"):
+        engine.fire(case, "finish_collection", actor=STAFF)
 
 
 def test_a_source_slower_than_the_collection_limit_is_failed_not_awaited(

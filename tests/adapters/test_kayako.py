@@ -85,3 +85,34 @@ def test_a_fuzzy_search_hit_on_someone_else_is_not_theirs(kayako_server, company
     found = adapter(kayako_server).lookup(SubjectIdentity.of("example.com"))
     assert found == []
     assert adapter(kayako_server).lookup(identity(me)) != []
+
+
+def test_retried_requests_never_log_the_signed_query(kayako_server,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    kayako_server.app.config["FAIL_NEXT"] = 1
+    with caplog.at_level("DEBUG", logger="urllib3"):
+        adapter(kayako_server, retries=2).check()
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("urllib3"))
+    assert "503" in logged and "/api/index.php?…" in logged, "the retry was logged, cut"
+    assert "apikey" not in logged and "signature" not in logged and "salt=" not in logged
+
+
+def test_posts_from_the_subjects_second_address_are_theirs(kayako_server, company_copy) -> None:
+    folder, people = company_copy
+    me = people[company.SEVERAL_EMAILS - 1]
+    home = f"{me.first.lower()}@home.example"
+    connection = sqlite3.connect(folder / "helpdesk.sqlite")
+    with connection:
+        ticket = connection.execute(
+            "INSERT INTO swtickets (ticketmaskid, userid, fullname, email, subject, ipaddress, "
+            "dateline, lastactivity) VALUES ('TKT-1-2', ?, 'Me', ?, 'Second address', "
+            "'192.0.2.7', 1780000000, 1780000000)", (me.id, me.email)).lastrowid
+        connection.execute(
+            "INSERT INTO swticketposts (ticketid, userid, fullname, email, ipaddress, contents, "
+            "dateline, creator) VALUES (?, ?, 'Me', ?, '192.0.2.7', ?, 1780000000, 1)",
+            (ticket, me.id, home, f"Please write to {home} instead."))
+    connection.close()
+    found = adapter(kayako_server).lookup(identity(me))
+    ticket_finding = next(f for f in found if f.value == "Second address")
+    assert f"Please write to {home} instead." in ticket_finding.context["conversation"]
+    assert "left_out" not in ticket_finding.context

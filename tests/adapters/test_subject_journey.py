@@ -188,3 +188,25 @@ def test_an_extension_tells_the_reason_and_the_new_date(company_app: Flask, comp
     db.session.expire_all()
     due = db.session.get(Request, case.id).due_at.strftime("%d %B %Y")
     assert "Three archives to search." in notice.body and due in notice.body
+
+
+def test_two_presses_of_one_sign_in_link_sign_in_once(journey, company_app: Flask) -> None:
+    import threading
+
+    url = link(mails("ready")[0])
+    browsers = [company_app.test_client() for _ in range(2)]
+    tokens = [csrf_token(b, url) for b in browsers]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def press_now(browser: FlaskClient, token: str) -> None:
+        barrier.wait()
+        statuses.append(browser.post(url, data={"csrf_token": token}).status_code)
+
+    threads = [threading.Thread(target=press_now, args=pair)
+               for pair in zip(browsers, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [302, 410]

@@ -1,0 +1,21 @@
+"""Free text from people: what it may contain. A NUL or other control character is refused
+with a message (PostgreSQL cannot store NUL, and nobody types one on purpose)."""
+
+import re
+
+from wtforms import Field, Form
+from wtforms.validators import ValidationError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MESSAGE = "Remove the invisible control characters from this text."
+
+
+def has_control_characters(value: str) -> bool:
+    """Tell whether `value` holds a control character other than tab and line breaks."""
+    return bool(_CONTROL.search(value))
+
+
+def printable(form: Form, field: Field) -> None:
+    """WTForms validator: no control characters."""
+    if isinstance(field.data, str) and has_control_characters(field.data):
+        raise ValidationError(MESSAGE)
