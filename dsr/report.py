@@ -6,12 +6,10 @@ import io
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from dsr.adapters.registry import configured
 from dsr.categories import Category
+from dsr.collection import found_items
 from dsr.database import utcnow
-from dsr.extensions import db
 from dsr.models import FoundItem, Request
 
 RIGHTS = [
@@ -31,9 +29,7 @@ AUTHORITIES = ("Public authorities that receive personal information in a partic
 
 def compile_report(case: Request, generated_at: datetime | None = None) -> dict[str, Any]:
     """Build the report of a request from what collection stored and the register."""
-    items = db.session.execute(
-        select(FoundItem).where(FoundItem.request_id == case.id).order_by(FoundItem.id)
-    ).scalars().all()
+    items = found_items(case)
     sources = configured()
     by_source: dict[str, list[FoundItem]] = {}
     for item in items:

@@ -13,10 +13,9 @@ from dsr import audit, collection, engine, notify
 from dsr.actors import Actor
 from dsr.api.openapi import document
 from dsr.api.schemas import NewRequest
-from dsr.categories import Category, mask
 from dsr.database import utcnow
 from dsr.extensions import db, limiter
-from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, FoundItem, Request, hash_token
+from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, Request, hash_token
 from dsr.portal.intake import address_key, submit
 from dsr.text import MESSAGE, has_control_characters
 
@@ -117,9 +116,6 @@ def get_request(reference: str) -> ResponseReturnValue:
     reveal = request.args.get("reveal", "").lower() in ("1", "true", "yes")
     audit.record("request.view", actor=g.actor, request_id=case.id, via="api", flag=reveal)
     db.session.commit()
-    items = db.session.execute(
-        select(FoundItem).where(FoundItem.request_id == case.id).order_by(FoundItem.id)
-    ).scalars()
     return jsonify(
         _summary(case)
         | {
@@ -132,9 +128,8 @@ def get_request(reference: str) -> ResponseReturnValue:
             ],
             "findings": [
                 {"category": item.category, "label": item.label, "source": item.source,
-                 "value": item.value if reveal or not Category(item.category).masked
-                 else mask(item.value), "context": item.context}
-                for item in items
+                 "value": collection.shown_value(item, reveal), "context": item.context}
+                for item in collection.found_items(case)
             ],
         }
     )
@@ -160,9 +155,7 @@ def post_transition(reference: str) -> ResponseReturnValue:
         abort(400, description=MESSAGE)
     engine.fire(case, trigger, actor=g.actor, version=version, **body)
     db.session.commit()
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
-    if trigger == "start_collection":
-        collection.start(case, g.actor)
+    collection.start_after_commit(case, trigger, g.actor)
     return jsonify(_summary(case) | {
         "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
     })

@@ -16,11 +16,11 @@ from dataclasses import replace
 from flask import current_app
 from sqlalchemy import delete, select
 
-from dsr import audit
+from dsr import audit, notify
 from dsr.actors import Actor
 from dsr.adapters import Finding, Findings, SourceAdapter, SourceError, SubjectIdentity
 from dsr.adapters.registry import Source, configured
-from dsr.categories import Category
+from dsr.categories import Category, mask
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import FoundItem, Request, SourceRun
@@ -41,6 +41,27 @@ def runs_of(request: Request) -> dict[str, SourceRun]:
         select(SourceRun).where(SourceRun.request_id == request.id)
     ).scalars()
     return {run.source: run for run in rows}
+
+
+def found_items(request: Request) -> list[FoundItem]:
+    """Return what collection found for the request, in the order it was stored."""
+    return list(db.session.execute(
+        select(FoundItem).where(FoundItem.request_id == request.id).order_by(FoundItem.id)
+    ).scalars())
+
+
+def shown_value(item: FoundItem, revealed: bool) -> str:
+    """The value as staff see it: ID and bank details masked until revealed."""
+    return item.value if revealed or not Category(item.category).masked else mask(item.value)
+
+
+def start_after_commit(request: Request, trigger: str, actor: Actor) -> None:
+    """What follows a committed transition: send the mail it queued, and collect if it started
+    a collection (both in the background by default)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    notify.deliver_soon(app)
+    if trigger == "start_collection":
+        start(request, actor)
 
 
 def subject_of(request: Request) -> SubjectIdentity:

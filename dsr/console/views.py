@@ -19,11 +19,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from dsr import audit, collection, engine, notify
+from dsr import audit, collection, engine
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
-from dsr.categories import Category, mask
+from dsr.categories import Category
 from dsr.console.forms import NoteForm, QueueFilterForm, TransitionForm
 from dsr.database import utcnow
 from dsr.extensions import db
@@ -87,16 +87,12 @@ def _staff_request(reference: str) -> Request:
 def _grouped_findings(case: Request, revealed: bool) -> list[tuple[Category, list[FoundItem]]]:
     """The request's findings by category, in the vocabulary's order, ID and bank details
     masked unless revealed."""
-    items = db.session.execute(
-        select(FoundItem).where(FoundItem.request_id == case.id).order_by(FoundItem.id)
-    ).scalars().all()
     grouped: dict[Category, list[FoundItem]] = {}
-    for item in items:
-        category = Category(item.category)
-        if category.masked and not revealed:
+    for item in collection.found_items(case):
+        if not revealed and Category(item.category).masked:
             db.session.expunge(item)  # masking must never be written back
-            item.value = mask(item.value)
-        grouped.setdefault(category, []).append(item)
+            item.value = collection.shown_value(item, revealed)
+        grouped.setdefault(Category(item.category), []).append(item)
     return [(c, grouped[c]) for c in Category if c in grouped]
 
 
@@ -177,9 +173,7 @@ def transition(reference: str) -> Response | tuple[str, int]:
         case = _staff_request(reference)
         flash(error.message, "error")
         return _render_request(case, form, error.status)
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
-    if trigger == "start_collection":
-        collection.start(case, actor)
+    collection.start_after_commit(case, trigger, actor)
     flash(f"Done: the request is now {case.state.replace('_', ' ')}.", "success")
     return redirect(url_for("console.request_page", reference=case.reference))
 
