@@ -59,6 +59,9 @@ class TableSpec(BaseModel):
     context: list[str] = []
     timestamps: list[str] = []
     writable: list[str] = []
+    # Match columns whose values are stored in mixed case (Alice@Example.com), compared
+    # without regard to case; give each an index on lower(column).
+    casefold: list[str] = []
 
     _table = field_validator("table", "key")(_identifier)
 
@@ -89,6 +92,8 @@ class TableSpec(BaseModel):
             _identifier(column)
         if set(self.timestamps) - set(self.context):
             raise ValueError("timestamps must be context columns")
+        if set(self.casefold) - set(self.match.values()):
+            raise ValueError("casefold columns must be match columns")
         unknown = set(self.writable) - set(self.fields)
         if unknown:
             raise ValueError(f"writable columns {sorted(unknown)} are not among the fields")

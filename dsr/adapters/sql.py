@@ -1,5 +1,6 @@
 """The sql adapter: any database SQLAlchemy reaches, read through a table mapping."""
 
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -72,7 +73,8 @@ class SqlAdapter:
         """Read the mapped columns of rows where any condition holds (bound parameters only)."""
         table = self._table(spec, columns)
         where = [
-            table.c[column].in_(typed)
+            sa.func.lower(table.c[column]).in_(sorted({v.lower() for v in values}))
+            if column in spec.casefold else table.c[column].in_(typed)
             for column, values in conditions
             if (typed := self._typed(table.c[column], values))
         ]
@@ -135,7 +137,7 @@ class SqlAdapter:
                 for spec in self.mapping.tables():
                     table = self._table(spec, self.mapping.columns(spec))
                     connection.execute(sa.select(table).limit(1)).all()
-                    warnings += self._unindexed(inspector, spec)
+                    warnings += self._unindexed(inspector, connection, spec)
         except OperationalError as error:
             return Health(False, f"cannot reach the database ({type(error.orig).__name__}).")
         except SQLAlchemyError as error:
@@ -144,13 +146,29 @@ class SqlAdapter:
                       tuple(warnings))
 
     @staticmethod
-    def _unindexed(inspector: sa.Inspector, spec: TableSpec) -> list[str]:
-        leading = {index["column_names"][0] for index in inspector.get_indexes(spec.table)}
-        leading |= set(inspector.get_pk_constraint(spec.table)["constrained_columns"][:1])
-        for unique in inspector.get_unique_constraints(spec.table):
-            leading.add(unique["column_names"][0])
-        return [
-            f"{spec.table}.{column} is searched but has no index: lookups will scan the table."
-            for column in spec.indexed_columns()
-            if column not in leading
-        ]
+    def _unindexed(inspector: sa.Inspector, connection: sa.Connection, spec: TableSpec
+                   ) -> list[str]:
+        with warnings.catch_warnings():  # SQLite's reflection skips expression indexes
+            warnings.simplefilter("ignore", sa.exc.SAWarning)
+            indexes = inspector.get_indexes(spec.table)
+            uniques = inspector.get_unique_constraints(spec.table)
+            primary = inspector.get_pk_constraint(spec.table)["constrained_columns"][:1]
+        leading = {index["column_names"][0] for index in indexes} | set(primary)
+        leading |= {unique["column_names"][0] for unique in uniques}
+        expressions = " ".join(str(e) for index in indexes for e in index.get("expressions") or [])
+        if connection.dialect.name == "sqlite":
+            expressions += " ".join(str(sql) for (sql,) in connection.execute(
+                sa.text("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"),
+                {"t": spec.table}))
+        expressions = expressions.lower().replace(" ", "").replace('"', "")
+        found = []
+        for column in spec.indexed_columns():
+            if column in spec.casefold:
+                if f"lower({column.lower()})" not in expressions:
+                    found.append(f"{spec.table}.{column} is searched without regard to case "
+                                 f"but has no index on lower({column}): lookups will scan "
+                                 "the table.")
+            elif column not in leading:
+                found.append(f"{spec.table}.{column} is searched but has no index: lookups "
+                             "will scan the table.")
+        return found

@@ -43,3 +43,26 @@ def test_rows_the_mapping_excludes_are_never_found(database: Path) -> None:
     adapter = SqlAdapter("people", {"url": f"sqlite:///{database}", "mapping": MAPPING})
     found = adapter.lookup(SubjectIdentity.of("ana@example.com"))
     assert [f.value for f in found] == ["Ana"]
+
+
+def test_casefold_columns_find_addresses_stored_in_mixed_case(tmp_path: Path) -> None:
+    path = tmp_path / "crm.sqlite"
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("CREATE TABLE contacts (id INTEGER PRIMARY KEY, email TEXT, name TEXT)")
+        connection.execute("INSERT INTO contacts VALUES (1, 'Alice.Smith@Example.com', 'Alice')")
+    connection.close()
+    mapping = {"subject": {"table": "contacts", "key": "id", "label": "Contact",
+                           "match": {"email": "email"}, "casefold": ["email"],
+                           "fields": {"name": {"category": "name", "label": "Name"}}}}
+    adapter = SqlAdapter("crm", {"url": f"sqlite:///{path}", "mapping": mapping})
+    assert [f.value for f in adapter.lookup(SubjectIdentity.of("alice.smith@example.com"))] == \
+        ["Alice"]
+    assert adapter.check().warnings == (
+        "contacts.email is searched without regard to case but has no index on lower(email): "
+        "lookups will scan the table.",)
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE INDEX contacts_email_lower ON contacts (lower(email))")
+    connection.close()
+    fresh = SqlAdapter("crm", {"url": f"sqlite:///{path}", "mapping": mapping})
+    assert fresh.check().warnings == ()
