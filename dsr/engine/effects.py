@@ -35,13 +35,16 @@ def extend_due_date(event: EventData) -> None:
 
 
 def tell_ready(event: EventData) -> None:
-    """Release the answer: mail the subject a sign-in link to it, never the data itself."""
+    """Release the answer: keep it as it is now, and mail the subject a sign-in link to it,
+    never the data itself."""
     from flask import current_app
 
     from dsr.portal.subject import send_sign_in_link
+    from dsr.report import compile_report
 
     request = cast(Request, event.model)
     request.released_at = utcnow()
+    request.answer = compile_report(request, request.released_at)
     send_sign_in_link(request.requester_email, kind="ready", template="ready",
                       request_id=request.id, name=request.requester_name,
                       reference=request.reference,

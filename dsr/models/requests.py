@@ -3,8 +3,9 @@
 import enum
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dsr.database import Base, UTCDateTime, utcnow
@@ -63,6 +64,9 @@ class Request(Base):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the answer was released to the subject; the report can be read for a while after.
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The answer exactly as released: what staff approved is what the subject reads, even if
+    # a source or the register changes afterwards.
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Reasons are free text, so they live here, where retention can purge them, and never in
     # the audit trail. The extension's reason is told to the subject (Art. 12(3)).
     decision_reason: Mapped[str | None] = mapped_column(Text)

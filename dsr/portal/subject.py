@@ -178,7 +178,7 @@ def _readable(case: Request) -> bool:
     """Tell whether the request's report may be read now."""
     days = current_app.config["REPORT_AVAILABLE_DAYS"]
     return (case.type == "access" and case.state in ("fulfilled", "closed")
-            and case.released_at is not None
+            and case.released_at is not None and case.answer is not None
             and utcnow() <= case.released_at + timedelta(days=days))
 
 
@@ -197,7 +197,7 @@ def report_page(reference: str) -> str:
     case = _released(reference)
     audit.record("report.viewed", actor=SUBJECT, request_id=case.id, code="html")
     db.session.commit()
-    return render_template("portal/report.html", case=case, report=report.compile_report(case))
+    return render_template("portal/report.html", case=case, report=case.answer)
 
 
 @blueprint.route("/requests/<reference>/report.<fmt>")
@@ -209,7 +209,7 @@ def report_download(reference: str, fmt: str) -> Response:
     case = _released(reference)
     audit.record("report.downloaded", actor=SUBJECT, request_id=case.id, code=fmt)
     db.session.commit()
-    compiled = report.compile_report(case)
+    compiled = case.answer or {}
     name = f"cloudtoko-answer-{case.reference}.{fmt}"
     if fmt == "json":
         response = current_app.response_class(

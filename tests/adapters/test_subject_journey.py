@@ -210,3 +210,17 @@ def test_two_presses_of_one_sign_in_link_sign_in_once(journey, company_app: Flas
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(statuses) == [302, 410]
+
+
+def test_the_answer_stays_as_released(journey) -> None:
+    from sqlalchemy import delete
+
+    from dsr.models import FoundItem
+
+    subject, me, case = journey
+    press(subject, link(mails("ready")[0]))
+    before = subject.get(f"/my/requests/{case.reference}/report.json").json
+    db.session.execute(delete(FoundItem).where(FoundItem.request_id == case.id))
+    db.session.commit()
+    after = subject.get(f"/my/requests/{case.reference}/report.json").json
+    assert after == before and me.email in json.dumps(after)
