@@ -29,7 +29,8 @@ AUTHORITIES = ("Public authorities that receive personal information in a partic
 
 def compile_report(case: Request, generated_at: datetime | None = None) -> dict[str, Any]:
     """Build the report of a request from what collection stored and the register."""
-    items = found_items(case)
+    every = found_items(case)
+    items = [item for item in every if not item.withheld]
     sources = configured()
     by_source: dict[str, list[FoundItem]] = {}
     for item in items:
@@ -63,6 +64,7 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
             }
             for name, source in sorted(sources.items())
         ],
+        "withheld": len(every) - len(items),
         "rights": RIGHTS,
         "automated_decision_making": AUTOMATED_DECISIONS,
         "authorities": AUTHORITIES,

@@ -215,6 +215,27 @@ def add_note(reference: str) -> ResponseReturnValue:
     return redirect(url_for("console.request_page", reference=case.reference) + "#notes")
 
 
+@blueprint.route("/requests/<reference>/findings/<int:item_id>/<any(withhold, restore):action>",
+                 methods=["POST"])
+@roles_required("staff")
+def withhold(reference: str, item_id: int, action: str) -> ResponseReturnValue:
+    """Leave a finding out of the answer, or put it back, while the answer is reviewed."""
+    case = _staff_request(reference)
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    item = db.session.get(FoundItem, item_id)
+    if item is None or item.request_id != case.id:
+        abort(404, description="There is no such finding on this request.")
+    if case.state != "in_review":
+        flash("Findings can be withheld only while the answer is reviewed.", "error")
+        return _render_request(case, status=409)
+    item.withheld = action == "withhold"
+    audit.record(f"finding.{action}", actor=Actor.for_user(current_user), request_id=case.id,
+                 source=item.source)
+    db.session.commit()
+    return redirect(url_for("console.request_page", reference=case.reference) + "#findings")
+
+
 @blueprint.route("/requests/<reference>/reveal", methods=["POST"])
 @roles_required("staff")
 def reveal(reference: str) -> ResponseReturnValue:

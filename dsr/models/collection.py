@@ -44,3 +44,6 @@ class FoundItem(Base):
     record_key: Mapped[str] = mapped_column(String(200))
     record_field: Mapped[str] = mapped_column(String(64), default="")
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Left out of the answer by staff at review, because it would reveal other people's
+    # personal information (GDPR Art. 15(4)).
+    withheld: Mapped[bool] = mapped_column(default=False)

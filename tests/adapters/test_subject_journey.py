@@ -224,3 +224,35 @@ def test_the_answer_stays_as_released(journey) -> None:
     db.session.commit()
     after = subject.get(f"/my/requests/{case.reference}/report.json").json
     assert after == before and me.email in json.dumps(after)
+
+
+def test_staff_withhold_what_would_reveal_another_person(company_app: Flask, company_copy
+                                                         ) -> None:
+    from dsr.models import FoundItem
+
+    make_user("staff@example.org", "staff")
+    _, people = company_copy
+    me, other = people[company.MENTIONING - 1], people[company.MENTIONED - 1]
+    subject = company_app.test_client()
+    case = confirmed_request(subject, me)
+    staff_acts(company_app, case.reference, "start_collection")
+    ticket = db.session.execute(select(FoundItem).where(
+        FoundItem.request_id == case.id,
+        FoundItem.value == "Transfer domain to a colleague")).scalar_one()
+
+    staff = company_app.test_client()
+    sign_in(staff, "staff@example.org")
+    page = f"/console/requests/{case.reference}"
+    response = staff.post(f"{page}/findings/{ticket.id}/withhold",
+                          data={"csrf_token": csrf_token(staff, page)})
+    assert response.status_code == 302
+    staff_acts(company_app, case.reference, "approve", "release")
+
+    press(subject, link(mails("ready")[0]))
+    answer = subject.get(f"/my/requests/{case.reference}/report.json")
+    assert other.last not in answer.get_data(as_text=True)
+    assert answer.json["withheld"] == 1
+    assert "left out because they would reveal personal information about other people" in \
+        subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
+    withheld = [e for e in audit.events_for(case.id) if e.action == "finding.withhold"]
+    assert [e.details for e in withheld] == [{"source": "helpdesk"}]
