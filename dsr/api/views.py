@@ -14,9 +14,9 @@ from dsr.actors import Actor
 from dsr.api.openapi import document
 from dsr.api.schemas import NewRequest
 from dsr.database import utcnow
-from dsr.extensions import db, limiter
+from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, Request, hash_token
-from dsr.portal.intake import address_key, submit
+from dsr.portal.intake import public_rate_limits, submit
 from dsr.text import MESSAGE, has_control_characters
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -77,9 +77,7 @@ def openapi() -> ResponseReturnValue:
 
 
 @blueprint.post("/requests")
-@limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT"])
-@limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT_PER_ADDRESS"],
-               key_func=address_key)
+@public_rate_limits
 def submit_request() -> ResponseReturnValue:
     """Take a subject's request (no token): 202 and the same answer for every address."""
     try:

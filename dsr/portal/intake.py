@@ -1,13 +1,18 @@
 """Taking a subject's request: open it, and mail the single-use link that confirms it."""
 
 import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 
 from dsr import engine, notify
 from dsr.actors import SUBJECT
+from dsr.extensions import limiter
 from dsr.models import Request
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def serializer() -> URLSafeTimedSerializer:
@@ -31,6 +36,16 @@ def submit(kind: str, email: str, name: str, message: str | None) -> Request:
                    name=case.requester_name, link=verification_link(case),
                    hours=current_app.config["VERIFY_LINK_HOURS"], request_type=case.type)
     return case
+
+
+def public_rate_limits(view: F) -> F:
+    """Limit a public form's POSTs per client address and per e-mail address."""
+    per_address = limiter.limit(
+        lambda: current_app.config["REQUEST_RATE_LIMIT_PER_ADDRESS"], methods=["POST"],
+        key_func=address_key,
+    )
+    per_client = limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT"], methods=["POST"])
+    return cast(F, per_client(per_address(view)))
 
 
 def address_key() -> str:

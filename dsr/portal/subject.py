@@ -19,13 +19,13 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-from dsr import audit, notify, report
+from dsr import audit, engine, notify, report
 from dsr.actors import SUBJECT
 from dsr.database import changed_rows, utcnow
-from dsr.extensions import db, limiter
+from dsr.extensions import db
 from dsr.models import STAFF_TYPES, Request, SubjectSignIn
 from dsr.portal.forms import ConfirmForm, SignInForm
-from dsr.portal.intake import address_key
+from dsr.portal.intake import public_rate_limits
 
 blueprint = Blueprint("subject", __name__, url_prefix="/my")
 
@@ -83,9 +83,7 @@ def send_sign_in_link(email: str, kind: str = "sign-in", template: str = "sign_i
 
 
 @blueprint.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT_PER_ADDRESS"], methods=["POST"],
-               key_func=address_key)
+@public_rate_limits
 def sign_in() -> ResponseReturnValue:
     """Mail a sign-in link to an address with a confirmed request; say the same for any."""
     form = SignInForm()
@@ -151,8 +149,6 @@ def sign_out() -> ResponseReturnValue:
 
 def _own(reference: str) -> Request:
     """One of the signed-in subject's requests; 404 for anyone else's, as for none at all."""
-    from dsr import engine
-
     case = engine.find_request(reference, STAFF_TYPES)
     if case is None or case.requester_email != signed_in_email():
         abort(404, description="There is no request with that reference among yours.")
@@ -170,7 +166,9 @@ def requests() -> str:
     for case in cases:
         audit.record("subject.status_view", actor=SUBJECT, request_id=case.id)
     db.session.commit()
+    answered = {s for kind in STAFF_TYPES for s in engine.workflow_for(kind)["answered"]}
     return render_template("portal/requests.html", cases=cases, next_step=NEXT_STEP,
+                           answered=answered,
                            readable=_readable, form=ConfirmForm())
 
 

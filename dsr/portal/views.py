@@ -8,10 +8,10 @@ from itsdangerous import BadSignature, SignatureExpired
 
 from dsr import engine, notify
 from dsr.actors import SUBJECT
-from dsr.extensions import db, limiter
+from dsr.extensions import db
 from dsr.models import STAFF_TYPES, Request
 from dsr.portal.forms import ConfirmForm, RequestForm
-from dsr.portal.intake import address_key, serializer, submit
+from dsr.portal.intake import public_rate_limits, serializer, submit
 
 blueprint = Blueprint("portal", __name__)
 
@@ -23,9 +23,7 @@ def home() -> str:
 
 
 @blueprint.route("/requests/new", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT_PER_ADDRESS"], methods=["POST"],
-               key_func=address_key)
+@public_rate_limits
 def new_request() -> ResponseReturnValue:
     """Take a request and send the link that confirms it; answer the same for every address."""
     form = RequestForm()
