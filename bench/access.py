@@ -53,7 +53,7 @@ def main() -> None:
             config[name]["settings"]["url"] = url
         app = create_app({"TESTING": True, "SECRET_KEY": "bench" * 8,
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'dsr.sqlite'}",
-                          "SOURCES": config, "COLLECTION_IN_BACKGROUND": False})
+                          "SOURCES": config, "BACKGROUND_JOBS": False})
         timings = []
         with app.app_context():
             flask_migrate.upgrade()

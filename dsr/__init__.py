@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount the web and API blueprints."""
     from dsr.api.views import blueprint as api
     from dsr.auth.views import blueprint as auth
+    from dsr.console.review import blueprint as review
     from dsr.console.views import blueprint as console
     from dsr.extensions import csrf
     from dsr.notify.views import blueprint as mailbox
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subject)
     app.register_blueprint(auth)
     app.register_blueprint(console)
+    app.register_blueprint(review)
     # The API authenticates with bearer tokens, never with the session cookie, so a forged
     # cross-site form cannot use it: CSRF tokens have nothing to protect there.
     csrf.exempt(api)
@@ -157,10 +159,11 @@ def register_commands(app: Flask) -> None:
     from dsr.adapters.commands import sources_cli
     from dsr.audit.commands import audit_cli
     from dsr.auth.commands import tokens_cli, users_cli
+    from dsr.corrections.commands import corrections_cli
     from dsr.demo import demo_cli
     from dsr.engine.commands import requests_cli, workflows_cli
     from dsr.notify.commands import outbox_cli
 
     for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli,
-                  outbox_cli, requests_cli):
+                  outbox_cli, requests_cli, corrections_cli):
         app.cli.add_command(group)

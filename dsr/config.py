@@ -41,9 +41,9 @@ PROXY_FIX_X_FOR = 0
 SOURCES: dict[str, object] = {}
 # How long collection waits for one source before recording it as failed (seconds).
 SOURCE_TIMEOUT = 60
-# Collect in a background thread of the web process (the embedded default); off, the request
-# that starts a collection waits for it.
-COLLECTION_IN_BACKGROUND = True
+# Collect and write corrections back in background threads of the web process (the embedded
+# default); off, the request that starts them waits for them.
+BACKGROUND_JOBS = True
 # Load third-party adapters from the dsr.adapters entry-point group (tests switch this off).
 ADAPTER_ENTRY_POINTS = True
 # The demo company (make run): its sources, served by local stand-ins, unless SOURCES is set.
@@ -76,6 +76,14 @@ REQUEST_RATE_LIMIT_PER_ADDRESS = "3 per hour"
 SIGN_IN_LINK_MINUTES = 30
 SUBJECT_SESSION_MINUTES = 60
 REPORT_AVAILABLE_DAYS = 30
+
+# Corrections: a new e-mail address is written only after this many hours, during which the
+# old address can stop it; telephone numbers without a +code are read as numbers of this
+# country (ISO 3166 code).
+EMAIL_CHANGE_COOLING_OFF_HOURS = 72
+PHONE_REGION = "DE"
+# How many changes one correction request may propose.
+MAX_CHANGES = 10
 
 # Rows per page in the staff queue and the API's lists.
 PAGE_SIZE = 50

@@ -55,7 +55,7 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
                 "name": name,
                 "purposes": source.register.purposes,
                 "legal_basis": source.register.legal_basis,
-                "recipients": source.register.recipients,
+                "recipients": source.register.recipient_names,
                 "retention": source.register.retention,
                 "origin": source.register.origin,
                 "transfers": source.register.transfers,

@@ -26,6 +26,7 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
@@ -33,7 +34,7 @@ from werkzeug.test import TestResponse
 from dsr import create_app
 from dsr.auth import hash_password
 from dsr.extensions import db
-from dsr.models import User, UserRole
+from dsr.models import OutboxMessage, User, UserRole
 
 PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", "postgresql"]
@@ -53,7 +54,7 @@ def config_for(database_url: str) -> dict[str, object]:
         "HOLIDAY_COUNTRY": "DE",
         "ADAPTER_ENTRY_POINTS": False,
         # Jobs run in the request that starts them, so that no thread outlives its test.
-        "COLLECTION_IN_BACKGROUND": False,
+        "BACKGROUND_JOBS": False,
         "OUTBOX_DELIVER_AFTER_COMMIT": False,
     }
 
@@ -303,6 +304,39 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):
     return client.post(
         "/staff/sign-in", data={"email": email, "password": password, "csrf_token": token}
     )
+
+
+# The journeys' steps: the outbox's messages, the link in one, pressing a page's button, and
+# staff firing triggers through the console's forms.
+def mails(kind: str | None = None) -> list[OutboxMessage]:
+    db.session.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(db.session.execute(query).scalars())
+
+
+def link(message: OutboxMessage) -> str:
+    found = re.search(r"http://127\.0\.0\.1:5000(/\S+)", message.body)
+    assert found, message.body
+    return found.group(1)
+
+
+def press(client: FlaskClient, url: str):
+    return client.post(url, data={"csrf_token": csrf_token(client, url)})
+
+
+def staff_acts(app: Flask, reference: str, *triggers: str, **fields: str) -> None:
+    staff = app.test_client()
+    sign_in(staff, "staff@example.org")
+    for trigger in triggers:
+        page = staff.get(f"/console/requests/{reference}").get_data(as_text=True)
+        version = re.search(r'name="version" value="(\d+)"', page).group(1)
+        response = staff.post(f"/console/requests/{reference}/transitions", data={
+            "trigger": trigger, "version": version, **fields,
+            "csrf_token": csrf_token(staff, f"/console/requests/{reference}")})
+        assert response.status_code == 302, trigger
+
 
 
 @pytest.fixture

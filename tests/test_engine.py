@@ -10,7 +10,7 @@ from dsr import audit, engine
 from dsr.actors import Actor
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import AuditEvent, Request
+from dsr.models import AuditEvent, ProposedChange, Request
 from tests.factories import make_request
 
 REASON = "The requester asked for the same data twice this week."
@@ -33,16 +33,18 @@ TRIGGER_CASES = [
       for s in ("verified", "collecting", "in_review", "approved")],
     ("correction", "verify", "submitted", "verified", "subject"),
     ("correction", "expire", "submitted", "expired", "system"),
-    ("correction", "start_review", "verified", "in_review", "staff"),
+    ("correction", "start_collection", "verified", "collecting", "staff"),
+    ("correction", "finish_collection", "collecting", "in_review", "system"),
     ("correction", "decide", "in_review", "decided", "staff"),
     ("correction", "apply", "decided", "applying", "system"),
     ("correction", "confirm_applied", "applying", "applied", "system"),
     ("correction", "close", "applied", "closed", "staff"),
     ("correction", "close", "decided", "closed", "staff"),
-    *[("correction", "reject", s, "rejected", "staff") for s in ("verified", "in_review")],
+    *[("correction", "reject", s, "rejected", "staff")
+      for s in ("verified", "collecting", "in_review")],
     *[("correction", "withdraw", s, "withdrawn", "subject")
-      for s in ("submitted", "verified", "in_review")],
-    *[("correction", "extend", s, s, "staff") for s in ("verified", "in_review")],
+      for s in ("submitted", "verified", "collecting", "in_review")],
+    *[("correction", "extend", s, s, "staff") for s in ("verified", "collecting", "in_review")],
     ("disclosure", "start_review", "received", "legal_review", "legal"),
     ("disclosure", "approve", "legal_review", "approved", "legal"),
     ("disclosure", "refuse", "legal_review", "refused", "legal"),
@@ -56,6 +58,17 @@ TRIGGER_CASES = [
     *[("disclosure", "withdraw", s, "withdrawn", "legal")
       for s in ("received", "legal_review", "approved", "collecting")],
 ]
+
+
+def approved_change(case: Request) -> None:
+    """What applying needs: a change staff approved."""
+    db.session.add(ProposedChange(request_id=case.id, category="phone",
+                                  proposed_value="+49 30 1234567", state="approved"))
+    db.session.commit()
+
+
+# What a trigger's guards need besides its request's state.
+PREPARE = {("correction", "apply"): approved_change}
 
 
 def actor(*roles: str) -> Actor:
@@ -73,6 +86,8 @@ def test_trigger_moves_the_request_and_audits_it(
 ) -> None:
     case = make_request(kind, source)
     data = {"reason": REASON} if takes_reason(kind, trigger) else {}
+    if (kind, trigger) in PREPARE:
+        PREPARE[kind, trigger](case)
 
     engine.fire(case, trigger, actor=actor(role), **data)
     db.session.commit()

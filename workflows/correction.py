@@ -1,31 +1,49 @@
-"""Correction requests (GDPR Art. 16 and 19): the subject proposes changes, staff decide."""
+"""Correction requests (GDPR Art. 16 and 19): the subject proposes changes, staff read what the
+sources hold now and decide each change, approved changes are written back and read again, and
+the recipients of the corrected data are told.
+
+Each proposed change keeps its own small state beside this one (dsr.models.corrections), so
+that partial approval is normal and one slow source holds back only its own changes.
+"""
 
 from workflows import Workflow
-from workflows.common import extension, rejection, verification, withdrawal
+from workflows.common import EFFECTS, GUARDS, extension, rejection, verification, withdrawal
 
-OPEN = ["verified", "in_review"]
+OPEN = ["verified", "collecting", "in_review"]
 
 WORKFLOW: Workflow = {
     "name": "correction",
     "initial": "submitted",
     "states": [
-        "submitted", "verified", "in_review", "decided", "applying", "applied", "closed",
-        "rejected", "withdrawn", "expired",
+        "submitted", "verified", "collecting", "in_review", "decided", "applying", "applied",
+        "closed", "rejected", "withdrawn", "expired",
     ],
     "final": ["closed", "rejected", "withdrawn", "expired"],
-    "answered": ["applied", "closed", "rejected", "withdrawn", "expired"],
+    # Once the decisions are told, the request is answered (Art. 12(3)): writing them back
+    # and telling recipients follows.
+    "answered": ["decided", "applying", "applied", "closed", "rejected", "withdrawn",
+                 "expired"],
     "transitions": [
         *verification(),
-        {"trigger": "start_review", "label": "Start review", "source": ["verified"],
-         "dest": "in_review", "roles": ["staff"]},
-        {"trigger": "decide", "label": "Record decisions", "source": ["in_review"],
-         "dest": "decided", "roles": ["staff"]},
+        {"trigger": "start_collection", "label": "Read current values", "source": ["verified"],
+         "dest": "collecting", "roles": ["staff"]},
+        {"trigger": "finish_collection", "label": "Collection finished",
+         "source": ["collecting"], "dest": "in_review", "roles": ["staff", "system"],
+         "conditions": [f"{GUARDS}.every_source_answered"]},
+        {"trigger": "decide", "label": "Send decisions", "source": ["in_review"],
+         "dest": "decided", "roles": ["staff"],
+         "conditions": [f"{GUARDS}.every_change_decided"],
+         "after": [f"{EFFECTS}.start_cooling_off", f"{EFFECTS}.tell_decisions"]},
         {"trigger": "apply", "label": "Apply approved changes", "source": ["decided"],
-         "dest": "applying", "roles": ["staff", "system"]},
+         "dest": "applying", "roles": ["staff", "system"],
+         "conditions": [f"{GUARDS}.a_change_approved"]},
         {"trigger": "confirm_applied", "label": "Confirm applied", "source": ["applying"],
-         "dest": "applied", "roles": ["staff", "system"]},
+         "dest": "applied", "roles": ["staff", "system"],
+         "conditions": [f"{GUARDS}.every_approved_change_applied"],
+         "after": [f"{EFFECTS}.tell_recipients", f"{EFFECTS}.tell_applied"]},
         {"trigger": "close", "label": "Close", "source": ["applied", "decided"],
-         "dest": "closed", "roles": ["staff", "system"]},
+         "dest": "closed", "roles": ["staff", "system"],
+         "conditions": [f"{GUARDS}.every_approved_change_applied"]},
         rejection(OPEN),
         withdrawal(OPEN),
         extension(OPEN),

@@ -23,6 +23,7 @@ __all__ = [
     "SourceAdapter",
     "SourceAuthFailed",
     "SourceError",
+    "SourceNotWritable",
     "SourceReplyInvalid",
     "SourceUnavailable",
     "SubjectIdentity",
@@ -107,6 +108,11 @@ class SourceReplyInvalid(SourceError):
     """The source answered with something dsr cannot read."""
 
 
+class SourceNotWritable(SourceError):
+    """The source cannot take this change through dsr (the field is not writable there):
+    staff make it by hand."""
+
+
 class AdapterConfigError(ValueError):
     """A source's settings are wrong; the message names the setting."""
 
@@ -131,7 +137,8 @@ class CorrectableAdapter(SourceAdapter, Protocol):
     """An adapter that can write a correction back to its source."""
 
     def correct(self, ref: RecordRef, changes: Mapping[Category, str]) -> None:
-        """Write `changes` to the record `ref` points at; raise SourceError on failure."""
+        """Write `changes` to the record `ref` points at; raise SourceNotWritable when the
+        source does not take this change, SourceError when writing it failed."""
         ...
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from dsr import ConfigError
 from dsr.adapters import AdapterConfigError, SourceAdapter
@@ -27,6 +27,16 @@ BUILTINS = {
 ENTRY_POINT_GROUP = "dsr.adapters"
 
 
+class Recipient(BaseModel):
+    """Someone the source's data is disclosed to, and the address that is told of each
+    rectification (GDPR Art. 19). A recipient given as a plain name has no such address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    email: EmailStr | None = None
+
+
 class RegisterEntry(BaseModel):
     """A source's entry in the processing register (GDPR Art. 30), quoted in access reports."""
 
@@ -35,9 +45,22 @@ class RegisterEntry(BaseModel):
     purposes: list[str] = Field(min_length=1)
     legal_basis: str = Field(min_length=1)
     retention: str = Field(min_length=1)
-    recipients: list[str] = []
+    recipients: list[Recipient] = []
     origin: str = Field(min_length=1)
     transfers: str = "None outside the EEA."
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        """Accept a plain name for a recipient without an address."""
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @property
+    def recipient_names(self) -> list[str]:
+        """The recipients as the access report names them."""
+        return [r.name for r in self.recipients]
 
 
 class SourceConfig(BaseModel):

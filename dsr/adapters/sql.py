@@ -13,6 +13,7 @@ from dsr.adapters import (
     Health,
     RecordRef,
     SourceError,
+    SourceNotWritable,
     SourceUnavailable,
     SubjectIdentity,
 )
@@ -103,7 +104,7 @@ class SqlAdapter:
         """Write each change to its writable column of the record `ref` names."""
         spec = self.mapping.table(ref.kind)
         if spec is None:
-            raise SourceError(f"{self.name}: no mapped table {ref.kind!r}.")
+            raise SourceNotWritable(f"{self.name}: no mapped table {ref.kind!r}.")
         columns = {}
         for category, value in changes.items():
             candidates = [ref.field] if ref.field else [
@@ -111,7 +112,7 @@ class SqlAdapter:
             ]
             if len(candidates) != 1 or candidates[0] not in spec.writable \
                     or spec.fields[candidates[0]].category != category:
-                raise SourceError(f"{self.name}: {ref.kind} has no single writable "
+                raise SourceNotWritable(f"{self.name}: {ref.kind} has no single writable "
                                   f"{category.label.lower()} column for this change.")
             columns[candidates[0]] = value
         try:

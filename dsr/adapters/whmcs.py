@@ -10,6 +10,7 @@ from dsr.adapters import (
     RecordRef,
     SourceAuthFailed,
     SourceError,
+    SourceNotWritable,
     SourceReplyInvalid,
     SubjectIdentity,
 )
@@ -148,7 +149,7 @@ class WhmcsAdapter:
         """Write a change to one field of a client or contact."""
         fields = {"client": CLIENT_FIELDS, "contact": CONTACT_FIELDS}.get(ref.kind, {})
         if ref.field not in fields or set(changes) != {fields[ref.field][0]}:
-            raise SourceError(f"{self.name}: no single writable field for this change "
+            raise SourceNotWritable(f"{self.name}: no single writable field for this change "
                               f"({ref.kind}).")
         value = changes[fields[ref.field][0]]
         if ref.kind == "client":

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from dsr import audit, collection, engine, notify
+from dsr import audit, collection, engine, jobs, notify
 from dsr.actors import Actor
 from dsr.api.openapi import document
 from dsr.api.schemas import NewRequest
@@ -85,8 +85,9 @@ def submit_request() -> ResponseReturnValue:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        abort(400, description=f"{where}: {first['msg']}.")
-    case = submit(body.type, str(body.email), body.name.strip(), body.message)
+        abort(400, description=f"{where}: {first['msg'].removeprefix('Value error, ')}.")
+    case = submit(body.type, str(body.email), body.name.strip(), body.message,
+                  [change.proposal() for change in body.changes])
     db.session.commit()
     notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return jsonify(id=case.reference, state=case.state), 202
@@ -153,7 +154,7 @@ def post_transition(reference: str) -> ResponseReturnValue:
         abort(400, description=MESSAGE)
     engine.fire(case, trigger, actor=g.actor, version=version, **body)
     db.session.commit()
-    collection.start_after_commit(case, trigger, g.actor)
+    jobs.after_transition(case, trigger, g.actor)
     return jsonify(_summary(case) | {
         "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
     })

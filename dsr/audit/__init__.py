@@ -22,7 +22,8 @@ GENESIS = "0" * 64
 # kind of detail is added here, deliberately.
 DETAIL_KEYS = frozenset({
     "trigger", "from_state", "to_state", "fields", "type", "via", "rows", "user_id",
-    "token_id", "roles", "source", "sources", "outcome", "count", "code", "flag",
+    "token_id", "roles", "source", "sources", "outcome", "count", "code", "flag", "change",
+    "category",
 })
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:/+\-]{0,80}")
 

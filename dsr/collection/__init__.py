@@ -8,7 +8,6 @@ as it goes, so that staff see a collection in progress. A failed source is retri
 """
 
 import logging
-import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
@@ -16,7 +15,7 @@ from dataclasses import replace
 from flask import current_app
 from sqlalchemy import delete, select
 
-from dsr import audit, notify
+from dsr import audit
 from dsr.actors import Actor
 from dsr.adapters import Finding, Findings, SourceAdapter, SourceError, SubjectIdentity
 from dsr.adapters.registry import Source, configured
@@ -53,15 +52,6 @@ def found_items(request: Request) -> list[FoundItem]:
 def shown_value(item: FoundItem, revealed: bool) -> str:
     """The value as staff see it: ID and bank details masked until revealed."""
     return item.value if revealed or not Category(item.category).masked else mask(item.value)
-
-
-def start_after_commit(request: Request, trigger: str, actor: Actor) -> None:
-    """What follows a committed transition: send the mail it queued, and collect if it started
-    a collection (both in the background by default)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    notify.deliver_soon(app)
-    if trigger == "start_collection":
-        start(request, actor)
 
 
 def subject_of(request: Request) -> SubjectIdentity:
@@ -200,22 +190,7 @@ def run_job(request_id: int, actor: Actor, sources: list[str] | None = None) -> 
 
 
 def start(request: Request, actor: Actor, sources: list[str] | None = None) -> None:
-    """Run collection for `request` after the caller's commit: in a background thread (the
-    embedded default), or right here when COLLECTION_IN_BACKGROUND is off."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    request_id = request.id
-    if not app.config["COLLECTION_IN_BACKGROUND"]:
-        run_job(request_id, actor, sources)
-        return
+    """Run collection for `request` after the caller's commit (a job, see dsr.jobs)."""
+    from dsr.jobs import launch
 
-    def job() -> None:
-        with app.app_context():
-            try:
-                run_job(request_id, actor, sources)
-            except Exception as error:  # the job must not die silently with its thread
-                log.error("collection for request %s failed: %s", request_id,
-                          type(error).__name__)
-            finally:
-                db.session.remove()
-
-    threading.Thread(target=job, name=f"dsr-collection-{request_id}", daemon=True).start()
+    launch(f"collection-{request.id}", run_job, request.id, actor, sources)

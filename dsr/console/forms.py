@@ -1,7 +1,15 @@
 """Forms of the staff console."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -51,3 +59,19 @@ class QueueFilterForm(FlaskForm):
         self.state.choices = [SelectChoice("", "All states")] + [
             SelectChoice(s, s.replace("_", " ")) for s in states
         ]
+
+
+class DecisionForm(FlaskForm):
+    """Staff's decision on one proposed change: the records to correct, or a reason to refuse."""
+
+    targets = SelectMultipleField(coerce=int, validate_choice=False)
+    elsewhere = BooleanField("Somewhere else (a task done by hand)")
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=REASON_MAX), printable])
+
+
+class TaskForm(FlaskForm):
+    """Tick off a manual correction task, saying what was done."""
+
+    note = TextAreaField("What you did", validators=[
+        DataRequired(message="Say what you did, for the record."), Length(max=REASON_MAX),
+        printable])

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from dsr import audit, collection, engine
+from dsr import audit, collection, engine, jobs
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
@@ -114,9 +114,12 @@ def _actor_names(events: list[AuditEvent]) -> dict[str, str]:
 
 def _render_request(
     case: Request, form: TransitionForm | None = None, status: int = 200,
-    note: NoteForm | None = None,
+    note: NoteForm | None = None, kept: dict[int, str | None] | None = None,
 ) -> tuple[str, int]:
-    """Render the request page (the findings on it are personal data: callers audit views)."""
+    """Render the request page (the findings on it are personal data: callers audit views).
+    `kept` holds reasons typed for changes' decisions that were refused, to show again."""
+    from dsr.console.review import review_context
+
     actor = Actor.for_user(current_user)
     events = audit.events_for(case.id)
     revealed = case.reference in session.get("revealed", [])
@@ -137,6 +140,8 @@ def _render_request(
             note_form=note or NoteForm(),
             now=utcnow(),
             answered=_answered_states(),
+            kept=kept or {},
+            **review_context(case, revealed),
         ),
         status,
     )
@@ -173,7 +178,7 @@ def transition(reference: str) -> Response | tuple[str, int]:
         case = _staff_request(reference)
         flash(error.message, "error")
         return _render_request(case, form, error.status)
-    collection.start_after_commit(case, trigger, actor)
+    jobs.after_transition(case, trigger, actor)
     flash(f"Done: the request is now {case.state.replace('_', ' ')}.", "success")
     return redirect(url_for("console.request_page", reference=case.reference))
 
@@ -226,8 +231,9 @@ def withhold(reference: str, item_id: int, action: str) -> ResponseReturnValue:
     item = db.session.get(FoundItem, item_id)
     if item is None or item.request_id != case.id:
         abort(404, description="There is no such finding on this request.")
-    if case.state != "in_review":
-        flash("Findings can be withheld only while the answer is reviewed.", "error")
+    if case.type != "access" or case.state != "in_review":
+        flash("Findings can be withheld only while an access request's answer is reviewed.",
+              "error")
         return _render_request(case, status=409)
     item.withheld = action == "withhold"
     audit.record(f"finding.{action}", actor=Actor.for_user(current_user), request_id=case.id,

@@ -59,3 +59,15 @@ def normalise(category: Category, value: str, *, country: str = "DE") -> str:
     if category in CORRECTABLE:
         return value
     raise InvalidValue(f"{category.label} cannot be corrected: it is a record of what happened.")
+
+
+def same_value(category: Category, held: str, written: str, *, country: str = "DE") -> bool:
+    """Tell whether a value read back from a source is the one written, allowing for the
+    source's own formatting (spacing, case of an address, how a number is grouped)."""
+    if " ".join(held.split()) == " ".join(written.split()):
+        return True
+    try:
+        return normalise(category, held, country=country) == normalise(
+            category, written, country=country)
+    except InvalidValue:
+        return False

@@ -9,9 +9,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from dsr import audit, deadlines, engine
+from dsr import audit, corrections, deadlines, engine
 from dsr.actors import CLI, SUBJECT, Actor
 from dsr.auth import hash_password
+from dsr.categories import Category
+from dsr.corrections import Proposal
 from dsr.database import utcnow
 from dsr.demo import company
 from dsr.demo.sources import company_folder, ensure_company
@@ -32,10 +34,18 @@ DEMO_REQUESTS = [
     ("access", company.SEVERAL_EMAILS, 10, ["verify"]),
     ("access", 7, 1, []),
     ("correction", 9, 5, ["verify"]),
-    ("correction", 11, 12, ["verify", "start_review"]),
+    ("correction", 11, 12, ["verify"]),
     ("access", 13, 40, ["verify", "reject"]),
 ]
 REJECTION = "The same request was answered in full two weeks ago (GDPR Art. 12(5))."
+# What the demo correction requests propose, by customer number.
+DEMO_CHANGES = {
+    9: [Proposal(Category.PHONE, "+49 30 90182600", current="+49 30 6175466",
+                 why="My number changed.")],
+    11: [Proposal(Category.COMPANY, "Rosa Studio GmbH", current="Rosa Studio",
+                  why="We became a GmbH."),
+         Proposal(Category.NAME, "Janssen", current="Jansen", why="My surname has two s.")],
+}
 
 
 def ensure_demo_users() -> list[tuple[str, str]]:
@@ -68,6 +78,8 @@ def ensure_demo_requests(staff: User) -> int:
             requester_name=f"{person.first} {person.last}",
             received_at=utcnow() - timedelta(days=days_ago),
         )
+        if kind == "correction":
+            corrections.propose(case, DEMO_CHANGES[number])
         for trigger in triggers:
             if trigger == "verify":
                 engine.fire(case, "verify", actor=SUBJECT)

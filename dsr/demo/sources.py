@@ -44,7 +44,11 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                                "under a legal obligation (Art. 6(1)(c))",
                 "retention": "While the contract runs and three years after; invoices ten "
                              "years, as tax law requires",
-                "recipients": ["Demo Bank AG (payments)", "Steuerberatung Muster (tax adviser)"],
+                "recipients": [
+                    {"name": "Demo Bank AG (payments)", "email": "privacy@demo-bank.example"},
+                    {"name": "Steuerberatung Muster (tax adviser)",
+                     "email": "kanzlei@steuerberatung-muster.example"},
+                ],
                 "origin": "Given by the customer when signing up and in the client area",
             },
         },

@@ -67,3 +67,31 @@ def tell_extension(event: EventData) -> None:
                    name=request.requester_name, reference=request.reference,
                    reason=request.extension_reason,
                    due=request.due_at.strftime("%d %B %Y"))
+
+
+def start_cooling_off(event: EventData) -> None:
+    """Hold approved e-mail changes for the cooling-off period (told to the old address)."""
+    from dsr.corrections import start_cooling_off as hold
+
+    hold(cast(Request, event.model))
+
+
+def tell_decisions(event: EventData) -> None:
+    """Tell the subject each change's decision, with reasons and rights on a rejection."""
+    from dsr.corrections.notices import tell_decisions as tell
+
+    tell(cast(Request, event.model))
+
+
+def tell_recipients(event: EventData) -> None:
+    """Tell every recipient of a corrected source of the rectification (Art. 19)."""
+    from dsr.corrections.notices import tell_recipients as tell
+
+    tell(cast(Request, event.model))
+
+
+def tell_applied(event: EventData) -> None:
+    """Tell the subject their corrections are made, and who was told."""
+    from dsr.corrections.notices import tell_applied as tell
+
+    tell(cast(Request, event.model))

@@ -29,3 +29,24 @@ def not_extended(event: EventData) -> bool:
 def before_due(event: EventData) -> bool:
     """The deadline has passed; an extension must be decided before the due date."""
     return utcnow() <= cast(Request, event.model).due_at
+
+
+def every_change_decided(event: EventData) -> bool:
+    """Decide every proposed change first: approve it or reject it with a reason."""
+    from dsr.corrections import changes_of
+
+    return all(c.state != "proposed" for c in changes_of(cast(Request, event.model)))
+
+
+def a_change_approved(event: EventData) -> bool:
+    """No change was approved, so there is nothing to apply: close the request instead."""
+    from dsr.corrections import TO_APPLY, changes_of
+
+    return any(c.state in TO_APPLY for c in changes_of(cast(Request, event.model)))
+
+
+def every_approved_change_applied(event: EventData) -> bool:
+    """Every approved change must be written and confirmed (or done by hand) first."""
+    from dsr.corrections import TO_APPLY, changes_of
+
+    return not any(c.state in TO_APPLY for c in changes_of(cast(Request, event.model)))

@@ -2,6 +2,7 @@
 
 from dsr.models.audit import AuditEvent, AuditHead
 from dsr.models.collection import FoundItem, SourceRun
+from dsr.models.corrections import ChangeTarget, ProposedChange, RecipientNotice
 from dsr.models.outbox import OutboxMessage, SubjectSignIn
 from dsr.models.requests import (
     STAFF_TYPES,
@@ -18,8 +19,11 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "AuditHead",
+    "ChangeTarget",
     "FoundItem",
     "OutboxMessage",
+    "ProposedChange",
+    "RecipientNotice",
     "Request",
     "RequestNote",
     "RequestType",

@@ -1,10 +1,27 @@
 """Forms of the public request pages."""
 
-from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from typing import Any
 
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from dsr.categories import Category
+from dsr.corrections import Proposal
+from dsr.corrections.values import CORRECTABLE, InvalidValue, normalise
 from dsr.text import printable
 
 
@@ -52,3 +69,117 @@ class SignInForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     """The button behind a verification link (a GET never changes anything: mail scanners
     open links)."""
+
+
+class ChangeForm(Form):
+    """One proposed change: what kind of information, what it should be, and why."""
+
+    category = SelectField(
+        "What is wrong",
+        choices=[SelectChoice("", "Choose…")] + [SelectChoice(c.value, c.label)
+                                                 for c in CORRECTABLE],
+        validators=[DataRequired(message="Choose what kind of information is wrong.")],
+    )
+    # "source: label" of the record the subject pointed at in their report; a hint for staff.
+    record = HiddenField(filters=[_strip], validators=[Optional(), Length(max=300), printable])
+    current = StringField("What we hold now (optional)", filters=[_strip],
+                          validators=[Optional(), Length(max=200), printable])
+    proposed = StringField("What it should be", filters=[_strip],
+                           validators=[DataRequired(message="Enter the correct value.")])
+    why = TextAreaField("Why it is wrong (optional)", filters=[_strip],
+                        validators=[Optional(), Length(max=2000), printable])
+    note = TextAreaField("Supporting note (optional)", filters=[_strip],
+                         validators=[Optional(), Length(max=2000), printable],
+                         description="For example, which document shows the correct value.")
+
+    def validate_proposed(self, field: Any) -> None:
+        """Check the value with the library for its kind; keep it as sources store it."""
+        if self.category.data not in {c.value for c in CORRECTABLE}:
+            return  # the category's own message says what to fix
+        try:
+            field.data = normalise(Category(self.category.data), field.data or "",
+                                   country=current_app.config["PHONE_REGION"])
+        except InvalidValue as error:
+            raise ValidationError(str(error)) from None
+
+    def proposal(self) -> Proposal:
+        """The change as corrections takes it (after validation)."""
+        return Proposal(Category(self.category.data), self.proposed.data or "",
+                        current=self.current.data or "", why=self.why.data or "",
+                        note=self.note.data or "", record_hint=self.record.data or "")
+
+
+class ProposalsForm(FlaskForm):
+    """Changes proposed by a signed-in subject, who has already proved their address."""
+
+    changes = FieldList(FormField(ChangeForm), min_entries=1)
+    add = SubmitField("Add another change")
+    send = SubmitField("Send correction request")
+
+    # The address the subject confirmed, which an e-mail change replaces (set by the view).
+    confirmed_email = ""
+
+    def email_in_use(self) -> str:
+        """The address an e-mail change would replace."""
+        return self.confirmed_email
+
+    def validate_changes(self, field: Any) -> None:
+        """At most MAX_CHANGES, and no e-mail change to the address already held."""
+        if len(field.entries) > current_app.config["MAX_CHANGES"]:
+            raise ValidationError(f"Send at most {current_app.config['MAX_CHANGES']} changes "
+                                  "in one request.")
+        for entry in field.entries:
+            change = entry.form
+            if change.category.data == Category.EMAIL.value and change.proposed.data and \
+                    change.proposed.data.lower() == self.email_in_use().lower():
+                change.proposed.errors = [*change.proposed.errors,
+                                          "That is the address we already have."]
+                raise ValidationError("Check the changes marked below.")
+
+    def proposals(self) -> list[Proposal]:
+        """Every change, as corrections takes them."""
+        return [entry.form.proposal() for entry in self.changes.entries]
+
+    def grow(self) -> None:
+        """Add an empty change below the others, keeping what was typed."""
+        if len(self.changes.entries) < current_app.config["MAX_CHANGES"]:
+            self.changes.append_entry()
+
+    def drop_empty(self) -> None:
+        """Forget trailing changes left wholly empty (an "Add another" not used)."""
+        while len(self.changes.entries) > 1 and not any(
+                (f.data or "").strip() for f in self.changes.entries[-1].form):
+            self.changes.pop_entry()
+
+
+class CorrectionForm(ProposalsForm):
+    """A correction request from the public page: who asks, and the changes."""
+
+    email = EmailField(
+        "Your e-mail address", filters=[_strip],
+        validators=[DataRequired(message="Enter the e-mail address you use with us."),
+                    Email(message="That does not look like an e-mail address."),
+                    Length(max=254), printable],
+        description="The address we have on file: we send the confirmation link there, never "
+                    "to a new address you ask us to use.",
+    )
+    name = StringField("Your name", filters=[_strip],
+                       validators=[DataRequired(message="Enter your name."), Length(max=200),
+                                   printable])
+    message = TextAreaField("Anything else we should know? (optional)", filters=[_strip],
+                            validators=[Optional(), Length(max=4000), printable])
+
+    def email_in_use(self) -> str:
+        return self.email.data or ""
+
+
+class StatementForm(FlaskForm):
+    """The subject's supplementary statement on a change we did not make (Art. 16)."""
+
+    change = HiddenField(validators=[DataRequired()])
+    statement = TextAreaField(
+        "Your statement", filters=[_strip],
+        validators=[DataRequired(message="Write your statement first."), Length(max=4000),
+                    printable],
+        description="We keep it with the information it concerns and take it into account.",
+    )

@@ -7,8 +7,10 @@ from typing import Any, TypeVar, cast
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 
-from dsr import engine, notify
+from dsr import corrections, engine, notify
 from dsr.actors import SUBJECT
+from dsr.categories import Category
+from dsr.corrections import Proposal
 from dsr.extensions import limiter
 from dsr.models import Request
 
@@ -27,14 +29,32 @@ def verification_link(case: Request) -> str:
     return notify.public_url("portal.verify", token=token)
 
 
-def submit(kind: str, email: str, name: str, message: str | None) -> Request:
-    """Open a request and queue its confirmation e-mail, in the caller's transaction. Nothing
-    is looked up: the answer is the same for every address."""
+def submit(kind: str, email: str, name: str, message: str | None,
+           proposals: list[Proposal] | None = None) -> Request:
+    """Open a request (with its proposed changes, for a correction) and queue its
+    confirmation e-mail, in the caller's transaction. Nothing is looked up: the answer is the
+    same for every address."""
     case = engine.open_request(kind, actor=SUBJECT, requester_email=email, requester_name=name)
     case.message = message or None
+    if proposals:
+        corrections.propose(case, proposals)
     notify.enqueue("verification", case.requester_email, "verify", request_id=case.id,
                    name=case.requester_name, link=verification_link(case),
-                   hours=current_app.config["VERIFY_LINK_HOURS"], request_type=case.type)
+                   hours=current_app.config["VERIFY_LINK_HOURS"], request_type=case.type,
+                   email_change=any(p.category == Category.EMAIL for p in proposals or []))
+    return case
+
+
+def submit_confirmed(email: str, name: str, proposals: list[Proposal]) -> Request:
+    """Open a correction request for a subject signed in through a link to `email`: the
+    address is proved, so the request is confirmed at once, unless it would replace that very
+    address, which the link to it must confirm afresh (the caller then sees it submitted)."""
+    if any(p.category == Category.EMAIL for p in proposals):
+        return submit("correction", email, name, None, proposals)
+    case = engine.open_request("correction", actor=SUBJECT, requester_email=email,
+                               requester_name=name)
+    corrections.propose(case, proposals)
+    engine.fire(case, "verify", actor=SUBJECT)
     return case
 
 

@@ -10,8 +10,10 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -19,21 +21,29 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
-from dsr import audit, engine, notify, report
+from dsr import audit, corrections, engine, notify, report
 from dsr.actors import SUBJECT
+from dsr.categories import Category
+from dsr.corrections.values import CORRECTABLE
 from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
-from dsr.models import STAFF_TYPES, Request, SubjectSignIn
-from dsr.portal.forms import ConfirmForm, SignInForm
-from dsr.portal.intake import public_rate_limits
+from dsr.models import STAFF_TYPES, ProposedChange, RecipientNotice, Request, SubjectSignIn
+from dsr.portal.forms import ConfirmForm, ProposalsForm, SignInForm, StatementForm
+from dsr.portal.intake import public_rate_limits, submit_confirmed
 
 blueprint = Blueprint("subject", __name__, url_prefix="/my")
+CORRECTABLE_VALUES = {c.value for c in CORRECTABLE}
 
 NEXT_STEP = {
     "submitted": "Confirm the request through the link we e-mailed you.",
     "verified": "We are about to look up what we hold on you.",
     "collecting": "We are asking each of our systems what it holds on you.",
     "in_review": "We are checking the answer before we send it.",
+    "correction:verified": "We are about to read what our systems hold now.",
+    "correction:in_review": "We are checking each change you proposed.",
+    "decided": "We have told you our decisions; the approved changes are made next.",
+    "applying": "We are making the approved changes in each of our systems.",
+    "applied": "The approved changes are made, and we told those who receive the data.",
     "approved": "Your answer is about to be released.",
     "fulfilled": "Your answer is ready below.",
     "closed": "This request is complete.",
@@ -195,7 +205,8 @@ def report_page(reference: str) -> str:
     case = _released(reference)
     audit.record("report.viewed", actor=SUBJECT, request_id=case.id, code="html")
     db.session.commit()
-    return render_template("portal/report.html", case=case, report=case.answer)
+    return render_template("portal/report.html", case=case, report=case.answer,
+                           correctable=CORRECTABLE_VALUES)
 
 
 @blueprint.route("/requests/<reference>/report.<fmt>")
@@ -217,3 +228,95 @@ def report_download(reference: str, fmt: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@blueprint.route("/corrections/new", methods=["GET", "POST"])
+@subject_required
+def propose() -> ResponseReturnValue:
+    """Propose changes as a signed-in subject; "This is wrong" in a report pre-fills one."""
+    form = ProposalsForm()
+    form.confirmed_email = signed_in_email() or ""
+    if not form.is_submitted():
+        prefill = _from_report(request.args.get("from", ""), request.args.get("item", ""))
+        if prefill:
+            form = ProposalsForm(formdata=None, changes=[prefill])
+            form.confirmed_email = signed_in_email() or ""
+        return render_template("portal/propose.html", form=form)
+    if form.add.data:
+        form.grow()
+        return render_template("portal/propose.html", form=form)
+    form.drop_empty()
+    if not form.validate_on_submit():
+        return render_template("portal/propose.html", form=form), 400
+    name = _name_on_file()
+    case = submit_confirmed(form.confirmed_email, name, form.proposals())
+    db.session.commit()
+    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    if case.state == "submitted":
+        return redirect(url_for("portal.sent"))
+    flash(f"Your correction request {case.reference} is confirmed; we will tell you what "
+          "we decide.", "success")
+    return redirect(url_for("subject.changes", reference=case.reference))
+
+
+def _name_on_file() -> str:
+    """The name of the subject's latest request, for a request made while signed in."""
+    return db.session.execute(
+        select(Request.requester_name).where(Request.requester_email == signed_in_email())
+        .order_by(Request.received_at.desc()).limit(1)
+    ).scalar_one_or_none() or ""
+
+
+def _from_report(reference: str, item: str) -> dict[str, str] | None:
+    """A change pre-filled from finding number `item` of the subject's released answer (the
+    link names only the request and a position, never a value)."""
+    if not reference or not item.isdigit():
+        return None
+    case = _own(reference)
+    if not _readable(case):
+        return None
+    findings = [f for group in (case.answer or {}).get("categories", [])
+                for f in group["findings"]]
+    index = int(item)
+    if index >= len(findings) or findings[index]["category"] not in CORRECTABLE_VALUES:
+        return None
+    finding = findings[index]
+    return {"category": finding["category"], "current": finding["value"],
+            "record": f"{finding['source']}: {finding['label']}"}
+
+
+@blueprint.route("/requests/<reference>/changes", methods=["GET", "POST"])
+@subject_required
+def changes(reference: str) -> ResponseReturnValue:
+    """The subject's proposed changes: each one's state and decision, who was told of the
+    corrections, and a supplementary statement on a change we did not make."""
+    case = _own(reference)
+    if case.type != "correction":
+        abort(404, description="There is no correction request with that reference among "
+                               "yours.")
+    form = StatementForm()
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            change = db.session.get(ProposedChange, int(form.change.data or 0)) \
+                if (form.change.data or "").isdigit() else None
+            try:
+                if change is None:
+                    raise corrections.DecisionRefused("There is no such change.", 404)
+                corrections.add_statement(case, change, form.statement.data or "",
+                                          actor=SUBJECT)
+            except corrections.DecisionRefused as refused:
+                db.session.rollback()
+                abort(refused.status, description=refused.message)
+            db.session.commit()
+            flash("Your statement is kept with the information it concerns.", "success")
+            return redirect(url_for("subject.changes", reference=case.reference))
+        status = 400
+    audit.record("changes.viewed", actor=SUBJECT, request_id=case.id)
+    db.session.commit()
+    notices = db.session.execute(
+        select(RecipientNotice).where(RecipientNotice.request_id == case.id)
+        .order_by(RecipientNotice.id)).scalars().all()
+    return render_template("portal/changes.html", case=case,
+                           changes=corrections.changes_of(case), notices=notices,
+                           form=form, categories=Category), status

@@ -6,11 +6,13 @@ from flask import Blueprint, abort, current_app, redirect, render_template, url_
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired
 
-from dsr import engine, notify
+from dsr import audit, engine, notify
 from dsr.actors import SUBJECT
+from dsr.corrections import writeback
+from dsr.corrections.notices import stop_link_max_age, stop_serializer
 from dsr.extensions import db
-from dsr.models import STAFF_TYPES, Request
-from dsr.portal.forms import ConfirmForm, RequestForm
+from dsr.models import STAFF_TYPES, ProposedChange, Request
+from dsr.portal.forms import ConfirmForm, CorrectionForm, RequestForm
 from dsr.portal.intake import public_rate_limits, serializer, submit
 
 blueprint = Blueprint("portal", __name__)
@@ -29,8 +31,31 @@ def new_request() -> ResponseReturnValue:
     form = RequestForm()
     if not form.validate_on_submit():
         return render_template("portal/new.html", form=form), 400 if form.errors else 200
+    if form.type.data == "correction":  # on to the changes, keeping what was typed
+        carried = CorrectionForm(formdata=None, email=form.email.data, name=form.name.data,
+                                 message=form.message.data)
+        return render_template("portal/correction.html", form=carried)
     submit(form.type.data or "access", form.email.data or "", form.name.data or "",
            form.message.data)
+    db.session.commit()
+    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    return redirect(url_for("portal.sent"))
+
+
+@blueprint.route("/corrections/new", methods=["GET", "POST"])
+@public_rate_limits
+def new_correction() -> ResponseReturnValue:
+    """Take a correction request: one or more changes, each checked as the subject types it,
+    confirmed through the address on file."""
+    form = CorrectionForm()
+    if form.is_submitted() and form.add.data:
+        form.grow()
+        return render_template("portal/correction.html", form=form)
+    form.drop_empty()
+    if not form.validate_on_submit():
+        return render_template("portal/correction.html", form=form), 400 if form.errors else 200
+    submit("correction", form.email.data or "", form.name.data or "", form.message.data,
+           form.proposals())
     db.session.commit()
     notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return redirect(url_for("portal.sent"))
@@ -75,3 +100,41 @@ def verify(token: str) -> ResponseReturnValue:
     engine.fire(case, "verify", actor=SUBJECT)
     db.session.commit()
     return render_template("portal/verified.html", case=case)
+
+
+def _stoppable(token: str) -> ProposedChange:
+    try:
+        data = stop_serializer().loads(token, max_age=stop_link_max_age())
+    except SignatureExpired:
+        abort(410, description="This link has expired. If the change was not yours, write to "
+                               "us at once.")
+    except BadSignature:
+        abort(400, description="This is not a valid link. Copy the whole link from the "
+                               "e-mail.")
+    change = db.session.get(ProposedChange, data.get("c")) if isinstance(data, dict) else None
+    if change is None or not change.stop_nonce \
+            or not secrets.compare_digest(change.stop_nonce, str(data.get("n"))):
+        abort(410, description="This change can no longer be stopped here: it was stopped "
+                               "already, or made. If it was not yours, write to us at once.")
+    return change
+
+
+@blueprint.route("/corrections/stop/<token>", methods=["GET", "POST"])
+def stop_change(token: str) -> ResponseReturnValue:
+    """Let the old address stop an e-mail change during its cooling-off period."""
+    change = _stoppable(token)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("portal/stop_change.html", form=form, change=change)
+    if change.state not in ("approved", "failed"):
+        abort(410, description="This change can no longer be stopped here: it was made "
+                               "already. If it was not yours, write to us at once.")
+    case = db.session.get(Request, change.request_id)
+    change.state, change.stop_nonce = "withdrawn", None
+    audit.record("change.withdrawn", actor=SUBJECT, request_id=change.request_id,
+                 change=change.id, via="stop_link")
+    if case is not None:
+        writeback.settle(case)
+    db.session.commit()
+    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    return render_template("portal/stopped.html")

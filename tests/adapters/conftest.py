@@ -363,6 +363,10 @@ def sql_billing_postgres_case(company_copy, postgres_url: str) -> Iterator[Adapt
 
 DEMO_REGISTER = {"purposes": ["Demo"], "legal_basis": "Contract", "retention": "1 year",
                  "origin": "The subject"}
+# Who receives billing data: one recipient with an address for rectification notices, and one
+# named only.
+BILLING_RECIPIENTS = [{"name": "Demo Bank AG", "email": "privacy@demo-bank.example"},
+                      "Archive Partner Ltd"]
 
 
 @pytest.fixture
@@ -381,6 +385,7 @@ def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite
     }
     for source in sources.values():
         source["register"] = DEMO_REGISTER
+    sources["billing"]["register"] = DEMO_REGISTER | {"recipients": BILLING_RECIPIENTS}
     yield from app_on(sqlite_url, SOURCES=sources, SOURCE_TIMEOUT=8)
 
 

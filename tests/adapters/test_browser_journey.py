@@ -60,7 +60,7 @@ def test_subject_asks_confirms_and_downloads_the_answer(
     staff.get_by_role("button", name="Sign in").click()
     staff.get_by_role("link", name=reference).click()
     staff.get_by_role("button", name="Start collection").click()
-    # Collection runs within the request here (COLLECTION_IN_BACKGROUND is off in tests).
+    # Collection runs within the request here (BACKGROUND_JOBS is off in tests).
     expect(staff.get_by_role("status")).to_have_text("Done: the request is now in review.")
     expect(staff.get_by_role("cell", name="helpdesk", exact=True).first).to_be_visible()
     staff.get_by_role("button", name="Approve release").click()

@@ -3,7 +3,6 @@ staff collect and release, sign in through a mailed link, read and download the 
 every way that can be refused."""
 
 import json
-import re
 from datetime import timedelta
 
 import pytest
@@ -15,38 +14,8 @@ from dsr import audit
 from dsr.database import utcnow
 from dsr.demo import company
 from dsr.extensions import db
-from dsr.models import OutboxMessage, Request
-from tests.conftest import csrf_token, make_user, sign_in
-
-
-def mails(kind: str | None = None) -> list[OutboxMessage]:
-    db.session.expire_all()
-    query = select(OutboxMessage).order_by(OutboxMessage.id)
-    if kind:
-        query = query.where(OutboxMessage.kind == kind)
-    return list(db.session.execute(query).scalars())
-
-
-def link(message: OutboxMessage) -> str:
-    found = re.search(r"http://127\.0\.0\.1:5000(/\S+)", message.body)
-    assert found, message.body
-    return found.group(1)
-
-
-def press(client: FlaskClient, url: str):
-    return client.post(url, data={"csrf_token": csrf_token(client, url)})
-
-
-def staff_acts(app: Flask, reference: str, *triggers: str, **fields: str) -> None:
-    staff = app.test_client()
-    sign_in(staff, "staff@example.org")
-    for trigger in triggers:
-        page = staff.get(f"/console/requests/{reference}").get_data(as_text=True)
-        version = re.search(r'name="version" value="(\d+)"', page).group(1)
-        response = staff.post(f"/console/requests/{reference}/transitions", data={
-            "trigger": trigger, "version": version, **fields,
-            "csrf_token": csrf_token(staff, f"/console/requests/{reference}")})
-        assert response.status_code == 302, trigger
+from dsr.models import Request
+from tests.conftest import csrf_token, link, mails, make_user, press, sign_in, staff_acts
 
 
 def confirmed_request(client: FlaskClient, customer: company.Customer) -> Request:
