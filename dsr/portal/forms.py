@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
 from dsr.categories import Category
 from dsr.corrections import Proposal
@@ -78,7 +78,10 @@ class ChangeForm(Form):
         "What is wrong",
         choices=[SelectChoice("", "Choose…")] + [SelectChoice(c.value, c.label)
                                                  for c in CORRECTABLE],
-        validators=[DataRequired(message="Choose what kind of information is wrong.")],
+        validators=[DataRequired(message="Choose what kind of information is wrong."),
+                    AnyOf([c.value for c in CORRECTABLE],
+                          message="Choose one of the kinds of information listed.")],
+        validate_choice=False,
     )
     # "source: label" of the record the subject pointed at in their report; a hint for staff.
     record = HiddenField(filters=[_strip], validators=[Optional(), Length(max=300), printable])

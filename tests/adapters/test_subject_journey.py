@@ -3,6 +3,7 @@ staff collect and release, sign in through a mailed link, read and download the 
 every way that can be refused."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -225,3 +226,52 @@ def test_staff_withhold_what_would_reveal_another_person(company_app: Flask, com
         subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
     withheld = [e for e in audit.events_for(case.id) if e.action == "finding.withhold"]
     assert [e.details for e in withheld] == [{"source": "helpdesk"}]
+
+
+def test_this_is_wrong_in_the_answer_proposes_a_change_to_that_record(
+    journey, company_app: Flask
+) -> None:
+    subject, me, case = journey
+    press(subject, link(mails("ready")[0]))
+    report = subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
+    row = re.search(rf"<tr><td>Telephone</td><td>{re.escape(me.phone)}</td><td>billing</td>"
+                    r".*?href=\"([^\"]+)\">This is wrong</a>", report, re.S)
+    assert row, "a 'This is wrong' link beside the billing telephone"
+    url = row.group(1).replace("&amp;", "&")
+    assert me.phone.replace(" ", "") not in url.replace("+", "").replace("%20", ""), \
+        "the link names a position, never the value"
+
+    form = subject.get(url).get_data(as_text=True)
+    assert f'value="{me.phone}"' in form and "billing: Telephone" in form
+    response = subject.post("/my/corrections/new", data={
+        "changes-0-category": "phone", "changes-0-current": me.phone,
+        "changes-0-record": "billing: Telephone", "changes-0-proposed": "030 90182600",
+        "send": "x", "csrf_token": csrf_token(subject, url)})
+    assert response.status_code == 302, "a signed-in subject's address is already proved"
+    correction = db.session.execute(select(Request).where(
+        Request.type == "correction")).scalar_one()
+    assert correction.state == "verified" and correction.requester_email == me.email
+    assert mails("verification")[-1].request_id != correction.id, "no second confirmation"
+
+    staff_acts(company_app, correction.reference, "start_collection")
+    staff = company_app.test_client()
+    sign_in(staff, "staff@example.org")
+    page = staff.get(f"/console/requests/{correction.reference}").get_data(as_text=True)
+    ticked = re.findall(r'<input type="checkbox" name="targets" value="\d+" checked> ([^<]+)',
+                        page)
+    assert ticked == [f"billing · Telephone: {me.phone}"], "only the record pointed at"
+
+
+def test_a_signed_in_subject_changing_their_address_confirms_it_by_mail(journey) -> None:
+    subject, me, _ = journey
+    press(subject, link(mails("ready")[0]))
+    url = "/my/corrections/new"
+    response = subject.post(url, data={
+        "changes-0-category": "email", "changes-0-proposed": "new@example.net", "send": "x",
+        "csrf_token": csrf_token(subject, url)})
+    assert response.headers["Location"] == "/requests/sent"
+    correction = db.session.execute(select(Request).where(
+        Request.type == "correction")).scalar_one()
+    assert correction.state == "submitted"
+    [verification] = [m for m in mails("verification") if m.request_id == correction.id]
+    assert verification.to_address == me.email
