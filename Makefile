@@ -58,3 +58,4 @@ bench: $(VENV)/.app
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/access.py
+	$(BIN)/python bench/corrections.py

@@ -15,15 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import flask_migrate
+from company import demo_company
 
-from dsr import collection, create_app, engine, report
+from dsr import collection, engine, report
 from dsr.actors import SUBJECT, Actor
-from dsr.demo import company, sources
-from dsr.demo.standins import serve
-from dsr.demo.standins.kayako import create_kayako
-from dsr.demo.standins.matomo import create_matomo
-from dsr.demo.standins.whmcs import create_whmcs
 from dsr.extensions import db
 
 STAFF = Actor("user:1", frozenset({"staff"}))
@@ -39,24 +34,8 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="dsr-bench-"))
     for scale in args.scales:
-        instance = root / f"scale-{scale}"
-        folder = sources.company_folder(str(instance))
-        people = company.build(folder, customers_count=1000 * scale, visits=100_000 * scale)
-        running = [
-            serve(create_whmcs(folder / "billing.sqlite", *sources.WHMCS_CREDENTIALS)),
-            serve(create_matomo(folder / "analytics.sqlite", sources.MATOMO_TOKEN)),
-            serve(create_kayako(folder / "helpdesk.sqlite", *sources.KAYAKO_KEYS)),
-        ]
-        config = sources.demo_sources(str(instance))
-        for name, server in zip(("billing", "analytics", "helpdesk"), running, strict=True):
-            url = server.url + ("/api/index.php" if name == "helpdesk" else "")
-            config[name]["settings"]["url"] = url
-        app = create_app({"TESTING": True, "SECRET_KEY": "bench" * 8,
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'dsr.sqlite'}",
-                          "SOURCES": config, "BACKGROUND_JOBS": False})
         timings = []
-        with app.app_context():
-            flask_migrate.upgrade()
+        with demo_company(root / f"scale-{scale}", scale) as (_, people):
             for person in people[100 : 100 + args.runs]:
                 case = engine.open_request("access", actor=SUBJECT,
                                            requester_email=person.email)
@@ -70,8 +49,6 @@ def main() -> None:
                 compiled = report.compile_report(case)
                 timings.append(time.perf_counter() - started)
                 assert compiled["categories"]
-        for server in running:
-            server.stop()
         print(f"scale {scale:>2} ({1000 * scale:,} customers, {100_000 * scale:,} visits): "
               f"start collection to report ready, median {statistics.median(timings) * 1000:.0f}"
               f" ms over {len(timings)} requests (min {min(timings) * 1000:.0f}, "

@@ -86,9 +86,11 @@ def _staff_request(reference: str) -> Request:
 
 def _grouped_findings(case: Request, revealed: bool) -> list[tuple[Category, list[FoundItem]]]:
     """The request's findings by category, in the vocabulary's order, ID and bank details
-    masked unless revealed."""
+    masked unless revealed (for a correction, only the facts that can be corrected)."""
     grouped: dict[Category, list[FoundItem]] = {}
     for item in collection.found_items(case):
+        if case.type == "correction" and Category(item.category).is_activity:
+            continue  # a record of what happened is not corrected: leave it off this page
         if not revealed and Category(item.category).masked:
             db.session.expunge(item)  # masking must never be written back
             item.value = collection.shown_value(item, revealed)

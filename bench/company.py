@@ -1,0 +1,44 @@
+"""The demo company for benchmarks: its databases built at a scale, its WHMCS, Matomo and
+Kayako stand-ins served on 127.0.0.1, and a dsr app whose sources they are."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import flask_migrate
+from flask import Flask
+
+from dsr import create_app
+from dsr.demo import company, sources
+from dsr.demo.standins import serve
+from dsr.demo.standins.kayako import create_kayako
+from dsr.demo.standins.matomo import create_matomo
+from dsr.demo.standins.whmcs import create_whmcs
+
+
+@contextmanager
+def demo_company(instance: Path, scale: int = 1
+                 ) -> Iterator[tuple[Flask, list[company.Customer]]]:
+    """Yield an app (in its context, schema upgraded) over the demo company at `scale` (1:
+    1,000 customers and 100,000 visits), with the stand-ins serving until the block ends."""
+    folder = sources.company_folder(str(instance))
+    people = company.build(folder, customers_count=1000 * scale, visits=100_000 * scale)
+    running = [
+        serve(create_whmcs(folder / "billing.sqlite", *sources.WHMCS_CREDENTIALS)),
+        serve(create_matomo(folder / "analytics.sqlite", sources.MATOMO_TOKEN)),
+        serve(create_kayako(folder / "helpdesk.sqlite", *sources.KAYAKO_KEYS)),
+    ]
+    config = sources.demo_sources(str(instance))
+    for name, server in zip(("billing", "analytics", "helpdesk"), running, strict=True):
+        config[name]["settings"]["url"] = server.url + (
+            "/api/index.php" if name == "helpdesk" else "")
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench" * 8,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'dsr.sqlite'}",
+                      "SOURCES": config, "BACKGROUND_JOBS": False})
+    try:
+        with app.app_context():
+            flask_migrate.upgrade()
+            yield app, people
+    finally:
+        for server in running:
+            server.stop()
