@@ -332,3 +332,17 @@ def test_the_subject_adds_a_statement_to_a_rejected_change(
     assert changes(case)[1].statement == statement
     assert statement in desk.get(f"/console/requests/{case.reference}").get_data(as_text=True)
     assert "change.statement_added" in [e.action for e in audit.events_for(case.id)]
+
+
+def test_a_request_rejected_as_a_whole_says_so_beside_its_changes(
+    company_app: Flask, in_review
+) -> None:
+    case, me = in_review
+    staff_acts(company_app, case.reference, "reject", reason=REASON)
+    subject = company_app.test_client()
+    subject.post("/my/sign-in", data={"email": me.email,
+                                      "csrf_token": csrf_token(subject, "/my/sign-in")})
+    press(subject, link(mails("sign-in")[-1]))
+    page = subject.get(f"/my/requests/{case.reference}/changes").get_data(as_text=True)
+    assert "could not grant this request as a whole" in page and REASON in page
+    assert "Waiting for our decision" not in page
