@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_KEY_LENGTH = 32
@@ -117,8 +118,16 @@ def register_sources(app: Flask) -> None:
     app.extensions["dsr.sources"] = build_sources(config, app.config["ADAPTER_ENTRY_POINTS"])
 
 
+class IdConverter(IntegerConverter):
+    """A row id in a URL: a number that fits a database integer; a bigger one is a 404."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, max=2**31 - 1)
+
+
 def register_blueprints(app: Flask) -> None:
     """Mount the web and API blueprints."""
+    app.url_map.converters["id"] = IdConverter
     from dsr.api.views import blueprint as api
     from dsr.auth.views import blueprint as auth
     from dsr.console.review import blueprint as review

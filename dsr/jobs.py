@@ -37,11 +37,23 @@ def launch(name: str, job: Callable[..., None], *args: Any) -> None:
 
 
 def after_transition(request: Request, trigger: str, actor: Actor) -> None:
-    """What follows a committed transition: send the mail it queued, collect if it started a
-    collection, write back if it started applying corrections."""
-    from dsr import collection, notify
-    from dsr.corrections import writeback
+    """What follows a committed transition: apply a correction's approved changes once its
+    decisions are sent (or close it if none was approved), send the mail queued, collect if a
+    collection started, write back if applying started."""
+    from dsr import collection, engine, notify
+    from dsr.actors import SYSTEM
+    from dsr.corrections import TO_APPLY, changes_of, writeback
 
+    if trigger == "decide":  # the decisions are told: make the approved changes at once
+        follow_up = "apply" if any(c.state in TO_APPLY for c in changes_of(request)) else "close"
+        try:
+            engine.fire(request, follow_up, actor=SYSTEM)
+            db.session.commit()
+            trigger = follow_up
+        except engine.TransitionError as error:  # staff then see the action and its refusal
+            db.session.rollback()
+            log.warning("after deciding request %s, %s was refused: %s", request.id,
+                        follow_up, type(error).__name__)
     notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     if trigger == "start_collection":
         collection.start(request, actor)

@@ -338,7 +338,6 @@ def staff_acts(app: Flask, reference: str, *triggers: str, **fields: str) -> Non
         assert response.status_code == 302, trigger
 
 
-
 @pytest.fixture
 def staff_client(client: FlaskClient, users: dict[str, User]) -> FlaskClient:
     """A client signed in as the staff account."""

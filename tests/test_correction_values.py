@@ -45,3 +45,12 @@ def test_a_wrong_value_is_refused_with_a_message(
 ) -> None:
     with pytest.raises(InvalidValue, match=message):
         normalise(category, typed)
+
+
+def test_the_api_offers_exactly_the_categories_that_can_be_corrected() -> None:
+    from typing import get_args
+
+    from dsr.api.schemas import Correctable
+    from dsr.corrections.values import CORRECTABLE
+
+    assert list(get_args(Correctable)) == [c.value for c in CORRECTABLE]

@@ -1,6 +1,7 @@
 """The engine: each trigger moves a request and audits it; refusals are clear errors."""
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -40,6 +41,7 @@ TRIGGER_CASES = [
     ("correction", "confirm_applied", "applying", "applied", "system"),
     ("correction", "close", "applied", "closed", "staff"),
     ("correction", "close", "decided", "closed", "staff"),
+    ("correction", "close", "applying", "closed", "system"),
     *[("correction", "reject", s, "rejected", "staff")
       for s in ("verified", "collecting", "in_review")],
     *[("correction", "withdraw", s, "withdrawn", "subject")
@@ -60,15 +62,20 @@ TRIGGER_CASES = [
 ]
 
 
-def approved_change(case: Request) -> None:
-    """What applying needs: a change staff approved."""
-    db.session.add(ProposedChange(request_id=case.id, category="phone",
-                                  proposed_value="+49 30 1234567", state="approved"))
-    db.session.commit()
+def change_in(state: str) -> Callable[[Request], None]:
+    """Give the request one proposed change in `state`."""
+
+    def prepare(case: Request) -> None:
+        db.session.add(ProposedChange(request_id=case.id, category="phone",
+                                      proposed_value="+49 30 1234567", state=state))
+        db.session.commit()
+
+    return prepare
 
 
 # What a trigger's guards need besides its request's state.
-PREPARE = {("correction", "apply"): approved_change}
+PREPARE = {("correction", "apply"): change_in("approved"),
+           ("correction", "confirm_applied"): change_in("applied")}
 
 
 def actor(*roles: str) -> Actor:
@@ -256,3 +263,11 @@ def test_an_extension_counts_from_when_the_clock_started(app: Flask) -> None:
     db.session.commit()
     engine.fire(case, "extend", actor=actor("staff"), reason="Forty systems to search.")
     assert case.due_at == deadlines.due_at(case.verified_at, months=3)
+
+
+def test_a_correction_with_an_approved_change_not_made_cannot_be_closed(app: Flask) -> None:
+    case = make_request("correction", "decided")
+    change_in("approved")(case)
+    with pytest.raises(engine.GuardRefused) as refused:
+        engine.fire(case, "close", actor=actor("staff"))
+    assert "Every approved change must be written" in refused.value.message

@@ -3,13 +3,20 @@ sources hold now and decide each change, approved changes are written back and r
 the recipients of the corrected data are told.
 
 Each proposed change keeps its own small state beside this one (dsr.models.corrections), so
-that partial approval is normal and one slow source holds back only its own changes.
+that partial approval is normal and one slow source holds back only its own changes. After
+"decide", dsr applies the approved changes at once, or closes the request when none was.
 """
 
-from workflows import Workflow
+from workflows import Transition, Workflow
 from workflows.common import EFFECTS, GUARDS, extension, rejection, verification, withdrawal
 
 OPEN = ["verified", "collecting", "in_review"]
+
+
+def ending(transition: Transition) -> Transition:
+    """A transition that ends the request also ends its changes not decided or not made."""
+    return {**transition, "after": [*transition.get("after", []), f"{EFFECTS}.end_changes"]}
+
 
 WORKFLOW: Workflow = {
     "name": "correction",
@@ -39,13 +46,14 @@ WORKFLOW: Workflow = {
          "conditions": [f"{GUARDS}.a_change_approved"]},
         {"trigger": "confirm_applied", "label": "Confirm applied", "source": ["applying"],
          "dest": "applied", "roles": ["staff", "system"],
-         "conditions": [f"{GUARDS}.every_approved_change_applied"],
+         "conditions": [f"{GUARDS}.every_approved_change_applied", f"{GUARDS}.a_change_applied"],
          "after": [f"{EFFECTS}.tell_recipients", f"{EFFECTS}.tell_applied"]},
-        {"trigger": "close", "label": "Close", "source": ["applied", "decided"],
+        # From applying: every approved change was stopped by its old address.
+        {"trigger": "close", "label": "Close", "source": ["applied", "decided", "applying"],
          "dest": "closed", "roles": ["staff", "system"],
          "conditions": [f"{GUARDS}.every_approved_change_applied"]},
-        rejection(OPEN),
-        withdrawal(OPEN),
+        ending(rejection(OPEN)),
+        ending(withdrawal(OPEN)),
         extension(OPEN),
     ],
 }

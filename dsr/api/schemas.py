@@ -59,7 +59,7 @@ class NewRequest(BaseModel):
     email: EmailStr = Field(max_length=254)
     name: str = Field(min_length=1, max_length=200)
     message: str | None = Field(default=None, max_length=4000)
-    changes: list[ChangeIn] = Field(default=[], max_length=10)
+    changes: list[ChangeIn] = Field(default=[], max_length=50)
 
     _text = field_validator("name", "message")(_printable)
 
@@ -67,6 +67,9 @@ class NewRequest(BaseModel):
     def _changes_fit_the_type(self) -> Self:
         if self.type == "correction" and not self.changes:
             raise ValueError("a correction request names at least one change")
+        if len(self.changes) > current_app.config["MAX_CHANGES"]:
+            raise ValueError(f"send at most {current_app.config['MAX_CHANGES']} changes in one "
+                             "request")
         if self.type == "access" and self.changes:
             raise ValueError("an access request takes no changes")
         if any(c.category == "email" and c.proposed.lower() == str(self.email).lower()

@@ -54,6 +54,16 @@ def shown_value(item: FoundItem, revealed: bool) -> str:
     return item.value if revealed or not Category(item.category).masked else mask(item.value)
 
 
+def for_display(items: list[FoundItem], revealed: bool) -> list[FoundItem]:
+    """The items as staff see them: detached from the session and masked where they must be
+    (masking must never be written back)."""
+    for item in items:
+        if not revealed and Category(item.category).masked:
+            db.session.expunge(item)
+            item.value = shown_value(item, revealed)
+    return items
+
+
 def subject_of(request: Request) -> SubjectIdentity:
     """The identity the requester proved: the address the confirmation link reached."""
     return SubjectIdentity.of(request.requester_email)

@@ -6,16 +6,19 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from dsr import corrections, notify
 from dsr.actors import Actor
 from dsr.auth import roles_required
 from dsr.categories import Category, mask
-from dsr.collection import shown_value
+from dsr.collection import for_display
 from dsr.console.forms import DecisionForm, TaskForm
 from dsr.console.views import _render_request, _staff_request
 from dsr.corrections import writeback
+from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import ChangeTarget, ProposedChange, RecipientNotice, Request
 
@@ -30,14 +33,11 @@ def review_context(case: Request, revealed: bool) -> dict[str, Any]:
     changes = []
     for change in corrections.changes_of(case):
         items = corrections.candidates(case, change)
-        if not revealed and Category(change.category).masked:
-            for item in items:
-                db.session.expunge(item)  # masking must never be written back
-                item.value = shown_value(item, revealed)
+        chosen = corrections.preselected(change, items) if change.state == "proposed" \
+            else corrections.chosen(change, items)  # on the values, before they are masked
         changes.append({
-            "change": change, "category": Category(change.category), "candidates": items,
-            "chosen": corrections.preselected(change, items) if change.state == "proposed"
-            else corrections.chosen(change, items),
+            "change": change, "category": Category(change.category),
+            "candidates": for_display(items, revealed), "chosen": chosen,
             "proposed": change.proposed_value if revealed or not Category(change.category).masked
             else mask(change.proposed_value),
         })
@@ -45,7 +45,12 @@ def review_context(case: Request, revealed: bool) -> dict[str, Any]:
         select(RecipientNotice).where(RecipientNotice.request_id == case.id)
         .order_by(RecipientNotice.id)).scalars().all()
     return {"changes": changes, "notices": notices, "writable": corrections.writable,
-            "task_form": TaskForm()}
+            "cooling_off": cooling_off}
+
+
+def cooling_off(change: ProposedChange) -> bool:
+    """Tell whether the change must not be made yet (its old address may still stop it)."""
+    return change.apply_after is not None and change.apply_after > utcnow()
 
 
 def _change(case: Request, change_id: int) -> ProposedChange:
@@ -55,7 +60,7 @@ def _change(case: Request, change_id: int) -> ProposedChange:
     return change
 
 
-@blueprint.route("/requests/<reference>/changes/<int:change_id>/<any(approve, reject):decision>",
+@blueprint.route("/requests/<reference>/changes/<id:change_id>/<any(approve, reject):decision>",
                  methods=["POST"])
 @roles_required("staff")
 def decide(reference: str, change_id: int, decision: str) -> ResponseReturnValue:
@@ -75,12 +80,14 @@ def decide(reference: str, change_id: int, decision: str) -> ResponseReturnValue
         else:
             corrections.reject(case, change, form.reason.data or "", actor=actor,
                                user_id=current_user.id)
-    except corrections.DecisionRefused as refused:
+        db.session.commit()
+    except (corrections.DecisionRefused, StaleDataError) as refused:
         db.session.rollback()
-        flash(refused.message, "error")
+        flash(refused.message if isinstance(refused, corrections.DecisionRefused) else
+              "Someone moved this request meanwhile; check it and decide again.", "error")
         case = _staff_request(reference)
-        return _render_request(case, status=refused.status, kept={change_id: form.reason.data})
-    db.session.commit()
+        status = refused.status if isinstance(refused, corrections.DecisionRefused) else 409
+        return _render_request(case, status=status, kept={change_id: form.reason.data})
     label = Category(change.category).label
     flash(f"{label}: {'approved' if decision == 'approve' else 'rejected'}.", "success")
     return redirect(url_for("console.request_page", reference=case.reference) + "#changes")
@@ -93,13 +100,13 @@ def _target(case: Request, target_id: int) -> ChangeTarget:
     return target
 
 
-@blueprint.route("/requests/<reference>/targets/<int:target_id>/retry", methods=["POST"])
+@blueprint.route("/requests/<reference>/targets/<id:target_id>/retry", methods=["POST"])
 @roles_required("staff")
 def retry(reference: str, target_id: int) -> ResponseReturnValue:
     """Write a failed target again (and read it back)."""
     case = _staff_request(reference)
     target = _target(case, target_id)
-    if not DecisionForm().validate_on_submit():
+    if not FlaskForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
     if case.state != "applying" or target.state != "failed":
         flash("Only a failed write-back can be retried, while the request is applying.",
@@ -107,13 +114,12 @@ def retry(reference: str, target_id: int) -> ResponseReturnValue:
         return _render_request(case, status=409)
     actor = Actor.for_user(current_user)
     writeback.retry(case, target, actor)
-    db.session.commit()
     writeback.start(case, actor, [target.id])
     flash(f"Writing to {target.source} again.", "success")
     return redirect(url_for("console.request_page", reference=case.reference) + "#changes")
 
 
-@blueprint.route("/requests/<reference>/targets/<int:target_id>/done", methods=["POST"])
+@blueprint.route("/requests/<reference>/targets/<id:target_id>/done", methods=["POST"])
 @roles_required("staff")
 def done(reference: str, target_id: int) -> ResponseReturnValue:
     """Tick off a manual task with a note of what was done."""
@@ -127,9 +133,12 @@ def done(reference: str, target_id: int) -> ResponseReturnValue:
     if case.state != "applying" or target.state != "manual":
         flash("Manual tasks are ticked off while the request is applying.", "error")
         return _render_request(case, status=409)
+    if cooling_off(target.change):
+        flash("This change waits out its cooling-off: its old address can still stop it.",
+              "error")
+        return _render_request(case, status=409)
     writeback.mark_done(case, target, form.note.data or "", Actor.for_user(current_user),
                         current_user.id)
-    db.session.commit()
     notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     flash("Task done.", "success")
     return redirect(url_for("console.request_page", reference=case.reference) + "#changes")

@@ -88,12 +88,9 @@ def _grouped_findings(case: Request, revealed: bool) -> list[tuple[Category, lis
     """The request's findings by category, in the vocabulary's order, ID and bank details
     masked unless revealed (for a correction, only the facts that can be corrected)."""
     grouped: dict[Category, list[FoundItem]] = {}
-    for item in collection.found_items(case):
+    for item in collection.for_display(collection.found_items(case), revealed):
         if case.type == "correction" and Category(item.category).is_activity:
             continue  # a record of what happened is not corrected: leave it off this page
-        if not revealed and Category(item.category).masked:
-            db.session.expunge(item)  # masking must never be written back
-            item.value = collection.shown_value(item, revealed)
         grouped.setdefault(Category(item.category), []).append(item)
     return [(c, grouped[c]) for c in Category if c in grouped]
 
@@ -118,11 +115,13 @@ def _render_request(
     case: Request, form: TransitionForm | None = None, status: int = 200,
     note: NoteForm | None = None, kept: dict[int, str | None] | None = None,
 ) -> tuple[str, int]:
-    """Render the request page (the findings on it are personal data: callers audit views).
-    `kept` holds reasons typed for changes' decisions that were refused, to show again."""
+    """Render the request page, and audit the view: it shows personal data. `kept` holds
+    reasons typed for changes' decisions that were refused, to show again."""
     from dsr.console.review import review_context
 
     actor = Actor.for_user(current_user)
+    audit.record("request.view", actor=actor, request_id=case.id)
+    db.session.commit()
     events = audit.events_for(case.id)
     revealed = case.reference in session.get("revealed", [])
     return (
@@ -153,10 +152,7 @@ def _render_request(
 @roles_required("staff")
 def request_page(reference: str) -> tuple[str, int]:
     """Show one request: who asked, its state and deadline, its history and what can be done."""
-    case = _staff_request(reference)
-    audit.record("request.view", actor=Actor.for_user(current_user), request_id=case.id)
-    db.session.commit()
-    return _render_request(case)
+    return _render_request(_staff_request(reference))
 
 
 @blueprint.route("/requests/<reference>/transitions", methods=["POST"])
@@ -222,7 +218,7 @@ def add_note(reference: str) -> ResponseReturnValue:
     return redirect(url_for("console.request_page", reference=case.reference) + "#notes")
 
 
-@blueprint.route("/requests/<reference>/findings/<int:item_id>/<any(withhold, restore):action>",
+@blueprint.route("/requests/<reference>/findings/<id:item_id>/<any(withhold, restore):action>",
                  methods=["POST"])
 @roles_required("staff")
 def withhold(reference: str, item_id: int, action: str) -> ResponseReturnValue:

@@ -2,8 +2,8 @@
 decision on each.
 
 A change is approved onto targets: the records, among what collection found for this very
-request, that hold the wrong value. So a subject can only ever have their own records
-corrected: the record they point at is a hint that pre-selects a target, never a target.
+request's verified subject, that hold the wrong value. The record a subject points at is only
+a hint that pre-selects a target; staff choose, and can choose nothing outside those findings.
 Writing approved changes back and telling recipients is in writeback.py and notices.py.
 """
 
@@ -25,8 +25,7 @@ from dsr.extensions import db
 from dsr.models import ChangeTarget, FoundItem, ProposedChange, Request
 from dsr.models.corrections import ELSEWHERE
 
-# A change that waits for a decision, or for its write-back to finish.
-UNDECIDED = ("proposed",)
+# A change approved and not yet made.
 TO_APPLY = ("approved", "failed")
 
 
@@ -138,6 +137,7 @@ def approve(request: Request, change: ProposedChange, item_ids: list[int], elsew
                                            state="manual"))
     change.state, change.decision_reason = "approved", None
     change.decided_by, change.decided_at = user_id, utcnow()
+    request.updated_at = utcnow()  # moves the version: "Send decisions" sees this or fails
     audit.record("change.approved", actor=actor, request_id=request.id, change=change.id,
                  category=change.category, sources=sorted({t.source for t in change.targets}))
 
@@ -152,6 +152,7 @@ def reject(request: Request, change: ProposedChange, reason: str, *, actor: Acto
     change.targets.clear()
     change.state, change.decision_reason = "rejected", reason.strip()
     change.decided_by, change.decided_at = user_id, utcnow()
+    request.updated_at = utcnow()  # moves the version: "Send decisions" sees this or fails
     audit.record("change.rejected", actor=actor, request_id=request.id, change=change.id,
                  category=change.category)
 
@@ -168,10 +169,28 @@ def start_cooling_off(request: Request) -> list[ProposedChange]:
     return held
 
 
-def add_statement(request: Request, change: ProposedChange, text: str, *, actor: Actor) -> None:
-    """Keep the subject's supplementary statement on a rejected change (Art. 16)."""
-    if change.request_id != request.id or change.state != "rejected":
-        raise DecisionRefused("A statement can be added to a change we did not make.", 409)
+def add_statement(request: Request, change: ProposedChange | None, text: str, *,
+                  actor: Actor) -> None:
+    """Keep the subject's supplementary statement on a rejected change (Art. 16), once."""
+    if change is None or change.request_id != request.id:
+        raise DecisionRefused("There is no such change on this request.", 404)
+    if change.state != "rejected":
+        raise DecisionRefused("A statement can be added only to a change we did not make.",
+                              409)
+    if change.statement:
+        raise DecisionRefused("Your statement on this change is already kept; write to us "
+                              "to add to it.", 409)
     change.statement, change.statement_at = text.strip(), utcnow()
     audit.record("change.statement_added", actor=actor, request_id=request.id,
                  change=change.id)
+
+
+def end_open_changes(request: Request, *, rejected: bool) -> None:
+    """End the changes of a request that ends as a whole: those not decided or not made are
+    rejected with the request's reason, or withdrawn."""
+    for change in changes_of(request):
+        if change.state in ("proposed", *TO_APPLY):
+            change.targets.clear()
+            change.state, change.stop_nonce = ("rejected" if rejected else "withdrawn"), None
+            if rejected:
+                change.decision_reason = request.decision_reason

@@ -38,10 +38,15 @@ def tell_decisions(request: Request) -> None:
         any_rejected=any(c.state == "rejected" for c in changes),
         sign_in=notify.public_url("subject.sign_in"))
     for change in changes:
-        if change.stop_nonce and change.apply_after:
-            token = stop_serializer().dumps({"c": change.id, "n": change.stop_nonce})
+        if not (change.stop_nonce and change.apply_after):
+            continue
+        token = stop_serializer().dumps({"c": change.id, "n": change.stop_nonce})
+        # Every address being replaced is told, not only the one that asked.
+        old = {request.requester_email} | {t.previous_value.lower() for t in change.targets
+                                           if "@" in t.previous_value}
+        for address in sorted(old):
             notify.enqueue(
-                "email-change", request.requester_email, "email_change", request_id=request.id,
+                "email-change", address, "email_change", request_id=request.id,
                 name=request.requester_name, reference=request.reference,
                 new_address=mask(change.proposed_value),
                 when=change.apply_after.strftime("%d %B %Y, %H:%M UTC"),
@@ -67,13 +72,19 @@ def tell_recipients(request: Request) -> None:
                 message = notify.enqueue(
                     "rectification", recipient.email, "rectification", request_id=request.id,
                     recipient=recipient.name, source=name, reference=request.reference,
-                    lines=[(t.record_kind, t.record_key, t.label, t.change.proposed_value)
-                           for t in targets])
+                    lines=[(t.record_kind, t.record_key, t.label, _told(t)) for t in targets])
                 db.session.flush()
                 notice.message_id = message.id
             db.session.add(notice)
             audit.record("recipient.notice", actor=SYSTEM, request_id=request.id, source=name,
                          outcome=notice.state)
+
+
+def _told(target: ChangeTarget) -> str:
+    """The corrected value as a recipient's notice gives it: ID and bank details masked (the
+    recipient asks for them through its usual secure channel), the rest in full."""
+    value = target.change.proposed_value
+    return mask(value) if Category(target.change.category).masked else value
 
 
 def tell_applied(request: Request) -> None:

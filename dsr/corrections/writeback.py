@@ -13,7 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from dsr import audit, engine, notify
 from dsr.actors import SYSTEM, Actor
@@ -29,7 +29,7 @@ from dsr.categories import Category
 from dsr.collection import subject_of, widened
 from dsr.corrections import TO_APPLY, changes_of
 from dsr.corrections.values import same_value
-from dsr.database import utcnow
+from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
 from dsr.models import ChangeTarget, ProposedChange, Request
 
@@ -41,7 +41,8 @@ _Outcome = tuple[str, str | None]  # the target's new state, and the error if an
 
 
 def due_targets(request: Request, only: Iterable[int] | None = None) -> list[ChangeTarget]:
-    """Targets of the request waiting to be written whose change may be applied now."""
+    """Targets of the request waiting to be written whose change may be made now (after its
+    cooling-off, if any)."""
     query = (
         select(ChangeTarget).join(ProposedChange)
         .where(ProposedChange.request_id == request.id, ProposedChange.state.in_(TO_APPLY),
@@ -84,9 +85,10 @@ def _write(adapter: CorrectableAdapter, work: list[_Work], subject: SubjectIdent
         return outcomes
     try:
         found = list(adapter.lookup(subject))
-    except SourceError as error:
+    except Exception as error:  # SourceError's message is safe to show; others' only by type
+        shown = str(error) if isinstance(error, SourceError) else type(error).__name__
         for target_id, *_ in written:
-            outcomes[target_id] = ("failed", f"Written, but reading it back failed: {error}")
+            outcomes[target_id] = ("failed", f"Written, but reading it back failed: {shown}")
         return outcomes
     for target_id, ref, category, value in written:
         confirmed = any(f.record == ref and same_value(category, f.value, value) for f in found)
@@ -95,19 +97,37 @@ def _write(adapter: CorrectableAdapter, work: list[_Work], subject: SubjectIdent
     return outcomes
 
 
+def _claim(targets: list[ChangeTarget]) -> list[ChangeTarget]:
+    """Claim targets for this write-back, in one transaction, so that no other run writes them
+    at the same time; and end their changes' stop links, since the change is now being made
+    (a stop that committed first wins: its change is skipped). Commits."""
+    claimed = []
+    for change_id in sorted({t.change_id for t in targets}):
+        started = changed_rows(db.session.execute(
+            update(ProposedChange)
+            .where(ProposedChange.id == change_id, ProposedChange.state.in_(TO_APPLY))
+            .values(stop_nonce=None)))
+        for target in (t for t in targets if t.change_id == change_id and started):
+            if changed_rows(db.session.execute(
+                    update(ChangeTarget)
+                    .where(ChangeTarget.id == target.id, ChangeTarget.state == "pending")
+                    .values(state="writing", attempts=ChangeTarget.attempts + 1))):
+                claimed.append(target)
+    db.session.commit()
+    return claimed
+
+
 def write_back(request: Request, actor: Actor, only: Iterable[int] | None = None) -> int:
     """Write the request's due targets (or only those named), record each outcome, and move
-    the changes and the request on; commit. Return how many targets were tried."""
-    targets = due_targets(request, only)
+    the changes and the request on; commits. Return how many targets were tried."""
+    targets = _claim(due_targets(request, only))
     if not targets:
         return 0
     sources = configured()
     by_source: dict[str, list[ChangeTarget]] = {}
     for target in targets:
-        target.attempts += 1
         by_source.setdefault(target.source, []).append(target)
     subject = _identity(request, targets)
-    db.session.commit()
 
     timeout = float(current_app.config["SOURCE_TIMEOUT"])
     pool = ThreadPoolExecutor(max_workers=min(len(by_source), 8), thread_name_prefix="dsr-write")
@@ -135,16 +155,31 @@ def write_back(request: Request, actor: Actor, only: Iterable[int] | None = None
         target.state, target.error = outcomes[target.id]
         audit.record(f"target.{target.state}", actor=actor, request_id=request.id,
                      change=target.change_id, source=target.source)
-    settle(request)
     db.session.commit()
+    settle(request)
     notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return len(targets)
 
 
 def settle(request: Request) -> None:
-    """Move each approved change on from its targets, and the request once every approved
-    change is applied (the effects then tell the recipients and the subject)."""
-    for change in changes_of(request):
+    """Move each approved change on from its targets, and the request once no approved change
+    is left to make: applied (the effects tell the recipients and the subject) when something
+    was made, closed when every approved change was stopped. Commits; when another run moved
+    the request first, reads it again and settles what is left."""
+    for attempt in (1, 2):
+        try:
+            _settle(request)
+            db.session.commit()
+            return
+        except engine.ConcurrentTransition:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+
+
+def _settle(request: Request) -> None:
+    changes = changes_of(request)
+    for change in changes:
         if change.state not in TO_APPLY:
             continue
         states = {t.state for t in change.targets}
@@ -154,25 +189,28 @@ def settle(request: Request) -> None:
                          change=change.id)
         else:
             change.state = "failed" if "failed" in states else "approved"
-    if request.state == "applying" and not any(
-            c.state in TO_APPLY for c in changes_of(request)):
-        engine.fire(request, "confirm_applied", actor=SYSTEM)
+    if request.state == "applying" and not any(c.state in TO_APPLY for c in changes):
+        made = any(c.state == "applied" for c in changes)
+        engine.fire(request, "confirm_applied" if made else "close", actor=SYSTEM)
 
 
 def retry(request: Request, target: ChangeTarget, actor: Actor) -> None:
-    """Put a failed target back in line to be written (the caller starts the job)."""
+    """Put a failed target back in line to be written (the caller starts the job); commits."""
     target.state, target.error = "pending", None
     audit.record("target.retried", actor=actor, request_id=request.id,
                  change=target.change_id, source=target.source)
+    db.session.commit()
     settle(request)
 
 
 def mark_done(request: Request, target: ChangeTarget, note: str, actor: Actor,
               user_id: int) -> None:
-    """Tick off a manual task with staff's note of what they did."""
+    """Tick off a manual task with staff's note of what they did; commits."""
     target.state, target.done_by, target.done_note = "done", user_id, note.strip()
+    target.change.stop_nonce = None  # the change is being made: the stop link ends
     audit.record("target.done", actor=actor, request_id=request.id, change=target.change_id,
                  source=target.source)
+    db.session.commit()
     settle(request)
 
 

@@ -95,3 +95,12 @@ def tell_applied(event: EventData) -> None:
     from dsr.corrections.notices import tell_applied as tell
 
     tell(cast(Request, event.model))
+
+
+def end_changes(event: EventData) -> None:
+    """A correction request rejected or withdrawn as a whole: its changes not yet made end
+    with it (rejected with the request's reason, or withdrawn)."""
+    from dsr.corrections import end_open_changes
+
+    request = cast(Request, event.model)
+    end_open_changes(request, rejected=event.event.name == "reject")

@@ -50,3 +50,10 @@ def every_approved_change_applied(event: EventData) -> bool:
     from dsr.corrections import TO_APPLY, changes_of
 
     return not any(c.state in TO_APPLY for c in changes_of(cast(Request, event.model)))
+
+
+def a_change_applied(event: EventData) -> bool:
+    """No change was made (each approved one was stopped): close the request instead."""
+    from dsr.corrections import changes_of
+
+    return any(c.state == "applied" for c in changes_of(cast(Request, event.model)))

@@ -3,7 +3,8 @@ written, and the recipients told of it (GDPR Art. 16 and 19).
 
 Each change has its own small state, so that a slow or failing source holds back only the
 changes it is part of: proposed -> approved | rejected | withdrawn; approved -> applied, or
-failed until a retry succeeds. Values are personal data: they live here, purged with the
+failed until a retry succeeds; an approved e-mail change -> withdrawn when its old address
+stops it before anything is written. Values are personal data: they live here, purged with the
 request, and never in the audit trail.
 """
 
@@ -15,9 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from dsr.database import Base, UTCDateTime, utcnow
 
 CHANGE_STATES = ("proposed", "approved", "rejected", "withdrawn", "applied", "failed")
-# pending: to be written (perhaps after a cooling-off); manual: a task for staff, for a
-# source without write-back; done: that task ticked off; confirmed: written and read back.
-TARGET_STATES = ("pending", "confirmed", "failed", "manual", "done")
+# pending: to be written (perhaps after a cooling-off); writing: claimed by one write-back;
+# manual: a task for staff, for a source without write-back; done: that task ticked off;
+# confirmed: written and read back.
+TARGET_STATES = ("pending", "writing", "confirmed", "failed", "manual", "done")
 # The source name of a target that is no source dsr reaches: a task done by hand elsewhere.
 ELSEWHERE = "elsewhere"
 
@@ -48,7 +50,8 @@ class ProposedChange(Base):
     decision_reason: Mapped[str | None] = mapped_column(Text)
     # An e-mail change waits out a cooling-off after the notice to the old address.
     apply_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The secret of the link in that notice that stops the change; emptied once used.
+    # The secret of the link in that notice that stops the change; emptied once used, and
+    # when the change starts to be made (from then on, only staff can undo it).
     stop_nonce: Mapped[str | None] = mapped_column(String(32))
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The subject's supplementary statement after a rejection (Art. 16, second sentence).

@@ -115,7 +115,8 @@ class ChangeForm(Form):
 class ProposalsForm(FlaskForm):
     """Changes proposed by a signed-in subject, who has already proved their address."""
 
-    changes = FieldList(FormField(ChangeForm), min_entries=1)
+    # A hard cap on what is read from a post; MAX_CHANGES is the limit told to the subject.
+    changes = FieldList(FormField(ChangeForm), min_entries=1, max_entries=50)
     add = SubmitField("Add another change")
     send = SubmitField("Send correction request")
 

@@ -259,6 +259,12 @@ def propose() -> ResponseReturnValue:
     return redirect(url_for("subject.changes", reference=case.reference))
 
 
+def small_int(text: str | None) -> int | None:
+    """A non-negative number typed in ASCII digits that fits a database integer, else None."""
+    text = text or ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
 def _name_on_file() -> str:
     """The name of the subject's latest request, for a request made while signed in."""
     return db.session.execute(
@@ -270,17 +276,18 @@ def _name_on_file() -> str:
 def _from_report(reference: str, item: str) -> dict[str, str] | None:
     """A change pre-filled from finding number `item` of the subject's released answer (the
     link names only the request and a position, never a value)."""
-    if not reference or not item.isdigit():
+    index = small_int(item)
+    if not reference or index is None:
         return None
     case = _own(reference)
     if not _readable(case):
         return None
     findings = [f for group in (case.answer or {}).get("categories", [])
                 for f in group["findings"]]
-    index = int(item)
     if index >= len(findings) or findings[index]["category"] not in CORRECTABLE_VALUES:
         return None
     finding = findings[index]
+    audit.record("report.viewed", actor=SUBJECT, request_id=case.id, code="correction_form")
     return {"category": finding["category"], "current": finding["value"],
             "record": f"{finding['source']}: {finding['label']}"}
 
@@ -298,11 +305,9 @@ def changes(reference: str) -> ResponseReturnValue:
     status = 200
     if form.is_submitted():
         if form.validate():
-            change = db.session.get(ProposedChange, int(form.change.data or 0)) \
-                if (form.change.data or "").isdigit() else None
+            change_id = small_int(form.change.data)
+            change = db.session.get(ProposedChange, change_id) if change_id else None
             try:
-                if change is None:
-                    raise corrections.DecisionRefused("There is no such change.", 404)
                 corrections.add_statement(case, change, form.statement.data or "",
                                           actor=SUBJECT)
             except corrections.DecisionRefused as refused:

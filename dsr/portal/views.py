@@ -5,11 +5,13 @@ import secrets
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired
+from sqlalchemy import update
 
 from dsr import audit, engine, notify
 from dsr.actors import SUBJECT
-from dsr.corrections import writeback
+from dsr.corrections import TO_APPLY, writeback
 from dsr.corrections.notices import stop_link_max_age, stop_serializer
+from dsr.database import changed_rows
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ProposedChange, Request
 from dsr.portal.forms import ConfirmForm, CorrectionForm, RequestForm
@@ -121,20 +123,29 @@ def _stoppable(token: str) -> ProposedChange:
 
 @blueprint.route("/corrections/stop/<token>", methods=["GET", "POST"])
 def stop_change(token: str) -> ResponseReturnValue:
-    """Let the old address stop an e-mail change during its cooling-off period."""
+    """Let the old address stop an e-mail change during its cooling-off, before anything of
+    it is written."""
     change = _stoppable(token)
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("portal/stop_change.html", form=form, change=change)
-    if change.state not in ("approved", "failed"):
-        abort(410, description="This change can no longer be stopped here: it was made "
-                               "already. If it was not yours, write to us at once.")
-    case = db.session.get(Request, change.request_id)
-    change.state, change.stop_nonce = "withdrawn", None
+    # One conditional statement: a write-back that started first has emptied the nonce.
+    stopped = changed_rows(db.session.execute(
+        update(ProposedChange)
+        .where(ProposedChange.id == change.id, ProposedChange.stop_nonce == change.stop_nonce,
+               ProposedChange.state.in_(TO_APPLY))
+        .values(state="withdrawn", stop_nonce=None)))
+    if not stopped:
+        db.session.rollback()
+        abort(410, description="This change can no longer be stopped here: it is being made "
+                               "or was made. If it was not yours, write to us at once.")
+    db.session.refresh(change)
+    change.targets.clear()
     audit.record("change.withdrawn", actor=SUBJECT, request_id=change.request_id,
                  change=change.id, via="stop_link")
+    db.session.commit()
+    case = db.session.get(Request, change.request_id)
     if case is not None:
         writeback.settle(case)
-    db.session.commit()
     notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return render_template("portal/stopped.html")

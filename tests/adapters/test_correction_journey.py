@@ -126,7 +126,7 @@ def test_approved_change_is_written_read_back_and_told_and_rejected_one_explaine
     assert REASON in decisions.body and "supervisory authority" in decisions.body
     assert NEW_PHONE not in decisions.body, "values stay out of e-mail to the subject"
 
-    staff_acts(company_app, case.reference, "apply")
+    # Sending the decisions applies the approved change at once.
     assert billing_client(folder, me)["phonenumber"] == NEW_PHONE
     assert billing_client(folder, me)["companyname"] == me.company, "rejected: untouched"
     [target] = changes(case)[0].targets
@@ -199,10 +199,9 @@ def test_a_failed_write_is_shown_and_retried_alone(
     desk = staff(company_app)
     decide(desk, case, phone, "approve", targets=[found(case, "billing", "phonenumber").id])
     decide(desk, case, firm, "approve", targets=[found(case, "billing", "companyname").id])
-    staff_acts(company_app, case.reference, "decide")
 
     whmcs_server.app.config["FAIL_NEXT"] = 1  # the first write gets a 503; writes are sent once
-    staff_acts(company_app, case.reference, "apply")
+    staff_acts(company_app, case.reference, "decide")
     phone, firm = changes(case)
     assert (phone.state, firm.state) == ("failed", "applied")
     assert "503" in phone.targets[0].error
@@ -215,7 +214,8 @@ def test_a_failed_write_is_shown_and_retried_alone(
     desk.post(url, data={"csrf_token": csrf_token(desk, f"/console/requests/{case.reference}")})
     assert billing_client(folder, me)["phonenumber"] == NEW_PHONE
     assert [c.state for c in changes(case)] == ["applied", "applied"]
-    assert changes(case)[0].targets[0].attempts == 2
+    phone, firm = changes(case)
+    assert (phone.targets[0].attempts, firm.targets[0].attempts) == (2, 1), "retried alone"
     assert state(case) == "applied"
 
 
@@ -231,14 +231,20 @@ def test_a_new_email_address_is_confirmed_by_the_old_one_told_to_it_and_waits(
     assert "replacing this e-mail address" in verification.body
     staff_acts(company_app, case.reference, "start_collection")
     [change] = changes(case)
-    decide(staff(company_app), case, change, "approve",
-           targets=[found(case, "billing", "email").id])
-    staff_acts(company_app, case.reference, "decide", "apply")
+    desk = staff(company_app)
+    decide(desk, case, change, "approve", targets=[found(case, "billing", "email").id,
+                                                   found(case, "helpdesk", "email").id])
+    staff_acts(company_app, case.reference, "decide")
 
     [notice] = mails("email-change")
     assert notice.to_address == me.email and new not in notice.body, "masked in the notice"
     assert billing_client(folder, me)["email"] == me.email, "nothing written while cooling off"
-    assert changes(case)[0].targets[0].state == "pending"
+    written, by_hand = changes(case)[0].targets
+    assert (written.state, by_hand.state) == ("pending", "manual")
+    page = f"/console/requests/{case.reference}"
+    early = desk.post(f"{page}/targets/{by_hand.id}/done", data={
+        "note": "Changed in the helpdesk.", "csrf_token": csrf_token(desk, page)})
+    assert early.status_code == 409, "not even by hand during the cooling-off"
 
     runner = company_app.test_cli_runner()
     assert "Wrote 0 pending" in runner.invoke(args=["corrections", "apply-due"]).output
@@ -248,10 +254,13 @@ def test_a_new_email_address_is_confirmed_by_the_old_one_told_to_it_and_waits(
     assert "Wrote 1 pending" in runner.invoke(args=["corrections", "apply-due"]).output
     assert billing_client(folder, me)["email"] == new
     assert changes(case)[0].targets[0].state == "confirmed", "read back by the new address"
-    assert state(case) == "applied"
+    assert changes(case)[0].state == "approved", "the helpdesk is still to do by hand"
+    started = company_app.test_client().get(link(notice))
+    assert started.status_code == 410, "once written somewhere, only staff can undo it"
 
-    made = company_app.test_client().get(link(notice))
-    assert made.status_code == 410, "a change made can no longer be stopped"
+    desk.post(f"{page}/targets/{by_hand.id}/done", data={
+        "note": "Changed in the helpdesk.", "csrf_token": csrf_token(desk, page)})
+    assert state(case) == "applied"
 
 
 def test_the_old_address_can_stop_an_email_change(
@@ -266,6 +275,7 @@ def test_the_old_address_can_stop_an_email_change(
     decide(staff(company_app), case, change, "approve",
            targets=[found(case, "billing", "email").id])
     staff_acts(company_app, case.reference, "decide")
+    assert state(case) == "applying", "waiting out the cooling-off"
 
     owner = company_app.test_client()
     stop = link(mails("email-change")[-1])
@@ -275,13 +285,10 @@ def test_the_old_address_can_stop_an_email_change(
     assert owner.get(stop).status_code == 410, "a stop link works once"
     assert "change.withdrawn" in [e.action for e in audit.events_for(case.id)]
 
-    desk = staff(company_app)
-    page = f"/console/requests/{case.reference}"
-    version = re.search(r'name="version" value="(\d+)"', desk.get(page).get_data(as_text=True))
-    refused = desk.post(f"{page}/transitions", data={
-        "trigger": "apply", "version": version.group(1), "csrf_token": csrf_token(desk, page)})
-    assert refused.status_code == 422
-    staff_acts(company_app, case.reference, "close")
+    assert state(case) == "closed", "nothing left to make"
+    assert mails("applied") == [], "no word of corrections that were not made"
+    assert "Wrote 0 pending" in company_app.test_cli_runner().invoke(
+        args=["corrections", "apply-due"]).output
     assert billing_client(folder, me)["email"] == me.email
 
 
@@ -293,7 +300,7 @@ def test_a_change_made_by_hand_is_ticked_off_with_a_note(
     desk = staff(company_app)
     decide(desk, case, phone, "approve", elsewhere="y")
     decide(desk, case, firm, "reject", reason=REASON)
-    staff_acts(company_app, case.reference, "decide", "apply")
+    staff_acts(company_app, case.reference, "decide")
     [task] = changes(case)[0].targets
     assert task.state == "manual" and state(case) == "applying"
 
@@ -330,6 +337,13 @@ def test_the_subject_adds_a_statement_to_a_rejected_change(
     subject.post(page, data={"change": str(firm.id), "statement": statement,
                              "csrf_token": csrf_token(subject, page)})
     assert changes(case)[1].statement == statement
+    again = subject.post(page, data={"change": str(firm.id), "statement": "Another.",
+                                     "csrf_token": csrf_token(subject, page)})
+    assert again.status_code == 409 and changes(case)[1].statement == statement
+    for tampered in ("²", "99999999999999999999", str(phone.id + 1000)):
+        wrong = subject.post(page, data={"change": tampered, "statement": "x",
+                                         "csrf_token": csrf_token(subject, page)})
+        assert wrong.status_code == 404, tampered
     assert statement in desk.get(f"/console/requests/{case.reference}").get_data(as_text=True)
     assert "change.statement_added" in [e.action for e in audit.events_for(case.id)]
 
@@ -346,3 +360,16 @@ def test_a_request_rejected_as_a_whole_says_so_beside_its_changes(
     page = subject.get(f"/my/requests/{case.reference}/changes").get_data(as_text=True)
     assert "could not grant this request as a whole" in page and REASON in page
     assert "Waiting for our decision" not in page
+    assert {(c.state, c.decision_reason) for c in changes(case)} == {("rejected", REASON)}
+
+
+def test_ids_in_console_addresses_that_fit_no_row_are_not_found(
+    company_app: Flask, in_review
+) -> None:
+    case, _ = in_review
+    desk = staff(company_app)
+    page = f"/console/requests/{case.reference}"
+    for path in ("changes/99999999999999999999/approve", "targets/4294967296/retry",
+                 "changes/123456/reject"):
+        response = desk.post(f"{page}/{path}", data={"csrf_token": csrf_token(desk, page)})
+        assert response.status_code == 404, path

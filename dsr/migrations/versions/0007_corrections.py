@@ -59,7 +59,7 @@ def upgrade():
     sa.Column('updated_at', dsr.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('done_by', sa.Integer(), nullable=True),
     sa.Column('done_note', sa.Text(), nullable=True),
-    sa.CheckConstraint("state IN ('pending', 'confirmed', 'failed', 'manual', 'done')", name=op.f('ck_change_targets_known_state')),
+    sa.CheckConstraint("state IN ('pending', 'writing', 'confirmed', 'failed', 'manual', 'done')", name=op.f('ck_change_targets_known_state')),
     sa.ForeignKeyConstraint(['change_id'], ['proposed_changes.id'], name=op.f('fk_change_targets_change_id_proposed_changes'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['done_by'], ['users.id'], name=op.f('fk_change_targets_done_by_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_change_targets'))
