@@ -136,12 +136,14 @@ def register_blueprints(app: Flask) -> None:
     from dsr.notify.views import blueprint as mailbox
     from dsr.portal.subject import blueprint as subject
     from dsr.portal.views import blueprint as portal
+    from dsr.register.views import blueprint as register
 
     app.register_blueprint(portal)
     app.register_blueprint(subject)
     app.register_blueprint(auth)
     app.register_blueprint(console)
     app.register_blueprint(review)
+    app.register_blueprint(register)
     # The API authenticates with bearer tokens, never with the session cookie, so a forged
     # cross-site form cannot use it: CSRF tokens have nothing to protect there.
     csrf.exempt(api)
@@ -170,9 +172,10 @@ def register_commands(app: Flask) -> None:
     from dsr.auth.commands import tokens_cli, users_cli
     from dsr.corrections.commands import corrections_cli
     from dsr.demo import demo_cli
+    from dsr.disclosures.commands import disclosures_cli
     from dsr.engine.commands import requests_cli, workflows_cli
     from dsr.notify.commands import outbox_cli
 
     for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli,
-                  outbox_cli, requests_cli, corrections_cli):
+                  outbox_cli, requests_cli, corrections_cli, disclosures_cli):
         app.cli.add_command(group)

@@ -20,6 +20,12 @@ class Actor:
         """Name a staff account by its id, never by its e-mail address."""
         return cls(f"user:{user.id}", user.role_names)
 
+    @property
+    def user_id(self) -> int | None:
+        """The account's id, for an actor that is a signed-in account."""
+        prefix, _, number = self.ref.partition(":")
+        return int(number) if prefix == "user" and number.isdigit() else None
+
 
 SUBJECT = Actor("subject", frozenset({SUBJECT_ROLE}))
 SYSTEM = Actor("system", frozenset({SYSTEM_ROLE}))

@@ -85,5 +85,17 @@ PHONE_REGION = "DE"
 # How many changes one correction request may propose.
 MAX_CHANGES = 10
 
+# Disclosures: approval by someone other than who opened the record (four-eyes rule); the
+# documents that may come with a request (kinds by content, size), kept in
+# DISCLOSURE_DOCUMENTS (default: instance/disclosure-documents); how far ahead the register
+# reminds legal of gag orders about to lapse.
+DISCLOSURE_FOUR_EYES = True
+DISCLOSURE_DOCUMENT_TYPES = ["application/pdf", "image/png", "image/jpeg"]
+DISCLOSURE_DOCUMENT_MAX_BYTES = 10_000_000
+DISCLOSURE_DOCUMENTS: str | None = None
+GAG_REMINDER_DAYS = 7
+# The largest request body accepted (documents included); larger ones get a clear 413.
+MAX_CONTENT_LENGTH = 32_000_000
+
 # Rows per page in the staff queue and the API's lists.
 PAGE_SIZE = 50

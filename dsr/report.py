@@ -6,6 +6,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from dsr import disclosures
 from dsr.adapters.registry import configured
 from dsr.categories import Category
 from dsr.collection import found_items
@@ -24,7 +25,17 @@ RIGHTS = [
 AUTOMATED_DECISIONS = ("None: no decision about you is taken by automated means alone, and "
                        "no profiling with legal or similar effects takes place (Art. 22).")
 AUTHORITIES = ("Public authorities that receive personal information in a particular inquiry "
-               "under the law are not recipients (Art. 4(9)) and are not listed here.")
+               "under the law are not recipients (Art. 4(9)) and are not listed among them.")
+DISCLOSED = ("The law required us to disclose information about you to these public "
+             "authorities, in particular inquiries. They are not recipients in the sense of "
+             "GDPR Art. 4(9); we list them because we may now tell you.")
+
+
+def account_ids(case: Request) -> set[str]:
+    """The customer numbers the request's identifying sources found for the subject."""
+    sources = configured()
+    return {item.record_key for item in found_items(case)
+            if (source := sources.get(item.source)) and source.identifies == item.record_kind}
 
 
 def compile_report(case: Request, generated_at: datetime | None = None) -> dict[str, Any]:
@@ -65,6 +76,9 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
             for name, source in sorted(sources.items())
         ],
         "withheld": len(every) - len(items),
+        # Only disclosures the subject has been told of: a gag order restricts the rest.
+        "disclosures": disclosures.told(case, account_ids(case)),
+        "disclosed_note": DISCLOSED,
         "rights": RIGHTS,
         "automated_decision_making": AUTOMATED_DECISIONS,
         "authorities": AUTHORITIES,

@@ -56,13 +56,13 @@ def test_staff_decide_a_request_from_the_queue(
     expect(page.get_by_role("button", name="Approve release")).to_have_count(0)
 
 
-def test_legal_are_told_the_staff_console_is_not_theirs(
+def test_legal_land_on_their_register_and_are_told_the_staff_console_is_not_theirs(
     sqlite_app: Flask, live_server: str, page: Page
 ) -> None:
     make_user("legal@example.org", "legal")
     db.session.remove()
     sign_in(page, live_server, "legal@example.org")
-    expect(page.get_by_role("heading", name="Signed in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Disclosure register")).to_be_visible()
     expect(page.get_by_role("link", name="Queue")).to_have_count(0)
     page.goto(f"{live_server}/console/")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()

@@ -8,7 +8,7 @@ as it goes, so that staff see a collection in progress. A failed source is retri
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
@@ -27,6 +27,7 @@ from dsr.models import FoundItem, Request, SourceRun
 log = logging.getLogger(__name__)
 
 _Outcome = tuple[list[Finding], list[str]]
+Keep = Callable[[Finding], bool]
 
 
 def _lookup(adapter: SourceAdapter, subject: SubjectIdentity) -> _Outcome:
@@ -87,9 +88,10 @@ def widened(request: Request, subject: SubjectIdentity) -> SubjectIdentity:
 
 def collect(
     request: Request, *, actor: Actor, sources: Iterable[str] | None = None,
-    subject: SubjectIdentity | None = None,
+    subject: SubjectIdentity | None = None, keep: Keep | None = None,
 ) -> dict[str, SourceRun]:
-    """Ask `sources` (default: every configured source) about the request's subject."""
+    """Ask `sources` (default: every configured source) about the request's subject (or
+    `subject`); store only the findings `keep` accepts, if given."""
     available = configured()
     names = sorted(sources if sources is not None else available)
     unknown = set(names) - set(available)
@@ -112,13 +114,13 @@ def collect(
 
     first = [available[n] for n in names if available[n].identifies]
     rest = [available[n] for n in names if not available[n].identifies]
-    _ask(request, first, subject, runs, actor)
-    _ask(request, rest, widened(request, subject), runs, actor)
+    _ask(request, first, subject, runs, actor, keep)
+    _ask(request, rest, widened(request, subject), runs, actor, keep)
     return runs
 
 
 def _ask(request: Request, sources: list[Source], subject: SubjectIdentity,
-         runs: dict[str, SourceRun], actor: Actor) -> None:
+         runs: dict[str, SourceRun], actor: Actor, keep: Keep | None) -> None:
     """Ask `sources` at once, wait at most SOURCE_TIMEOUT, record each outcome, commit."""
     if not sources:
         return
@@ -149,6 +151,8 @@ def _ask(request: Request, sources: list[Source], subject: SubjectIdentity,
             _fail(request, run, f"{name}: unexpected error in the adapter "
                                 f"({type(error).__name__}).", actor)
             continue
+        if keep is not None:
+            findings = [f for f in findings if keep(f)]
         _store(request, name, findings)
         run.state, run.findings, run.warnings = "done", len(findings), warnings
         audit.record("collection.source_done", actor=actor, request_id=request.id,
@@ -180,9 +184,13 @@ def _store(request: Request, source: str, findings: list[Finding]) -> None:
 def finish_if_complete(request: Request, runs: dict[str, SourceRun]) -> bool:
     """Move a collecting request on to review once every source answered; commit. With no
     source configured nothing was asked, and staff decide themselves."""
-    if request.state != "collecting" or not runs or any(r.state != "done" for r in runs.values()):
-        return False
     from dsr import engine
+
+    follows = any(t["trigger"] == "finish_collection"
+                  for t in engine.workflow_for(request.type)["transitions"])
+    if not follows or request.state != "collecting" or not runs \
+            or any(r.state != "done" for r in runs.values()):
+        return False
     from dsr.actors import SYSTEM
 
     engine.fire(request, "finish_collection", actor=SYSTEM)
@@ -195,7 +203,13 @@ def run_job(request_id: int, actor: Actor, sources: list[str] | None = None) -> 
     request = db.session.get(Request, request_id)
     if request is None or request.state != "collecting":
         return
-    runs = collect(request, actor=actor, sources=sources)
+    if request.type == "disclosure":  # only what legal approved, about whom they approved
+        from dsr.disclosures import scope
+
+        subject, keep = scope(request)
+        runs = collect(request, actor=actor, sources=sources, subject=subject, keep=keep)
+    else:
+        runs = collect(request, actor=actor, sources=sources)
     finish_if_complete(request, runs_of(request) if sources else runs)
 
 

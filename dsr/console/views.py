@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from dsr import audit, collection, engine, jobs
+from dsr import audit, collection, disclosures, engine, jobs
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
@@ -28,6 +28,7 @@ from dsr.console.forms import NoteForm, QueueFilterForm, TransitionForm
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, AuditEvent, FoundItem, Request, RequestNote, User
+from dsr.report import account_ids
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
@@ -142,6 +143,8 @@ def _render_request(
             now=utcnow(),
             answered=_answered_states(),
             kept=kept or {},
+            restricted=case.type == "access"
+            and bool(disclosures.restricting(case, account_ids(case))),
             **review_context(case, revealed),
         ),
         status,

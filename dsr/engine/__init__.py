@@ -181,9 +181,10 @@ def fire(
         raise GuardRefused(f"{trigger!r} takes no {', '.join(unexpected)}.", allowed)
 
     machine = machine_for(request.type)
+    # Guards and effects see the data and who acts (the four-eyes rule needs to know).
     event = EventData(
         machine.get_model_state(request), machine.events[trigger], machine, request,
-        args=(), kwargs=dict(data),
+        args=(), kwargs={**data, "actor": actor},
     )
     for name in spec.get("conditions", []):
         guard = resolve(name)
@@ -201,7 +202,7 @@ def fire(
             to_state=spec["dest"] or request.state,
             fields=sorted(data),
         )
-        machine.events[trigger].trigger(request, **data)
+        machine.events[trigger].trigger(request, actor=actor, **data)
         db.session.flush()
     except StaleDataError as error:
         raise ConcurrentTransition(

@@ -39,12 +39,18 @@ def tell_ready(event: EventData) -> None:
     never the data itself."""
     from flask import current_app
 
+    from dsr import audit, disclosures
+    from dsr.actors import SYSTEM
     from dsr.portal.subject import send_sign_in_link
-    from dsr.report import compile_report
+    from dsr.report import account_ids, compile_report
 
     request = cast(Request, event.model)
     request.released_at = utcnow()
     request.answer = compile_report(request, request.released_at)
+    if disclosures.restricting(request, account_ids(request)):
+        # Art. 23: a disclosure under a gag order is left out; the trail says a restriction
+        # was applied, and nothing about what it restricts.
+        audit.record("request.restricted", actor=SYSTEM, request_id=request.id)
     send_sign_in_link(request.requester_email, kind="ready", template="ready",
                       request_id=request.id, name=request.requester_name,
                       reference=request.reference,
@@ -104,3 +110,60 @@ def end_changes(event: EventData) -> None:
 
     request = cast(Request, event.model)
     end_open_changes(request, rejected=event.event.name == "reject")
+
+
+def record_approval(event: EventData) -> None:
+    """Keep who approved the disclosure and when; what was approved, if not narrowed, is
+    what was asked for."""
+    from dsr.disclosures import record_of
+
+    record = record_of(cast(Request, event.model))
+    record.approved_by, record.approved_at = event.kwargs["actor"].user_id, utcnow()
+    if record.approved_targets is None:
+        record.approved_targets = record.targets
+    if record.approved_types is None:
+        record.approved_types = record.data_types
+    if record.approved_from is None and record.approved_to is None:
+        record.approved_from, record.approved_to = record.range_from, record.range_to
+
+
+def seal_package(event: EventData) -> None:
+    """Build the package, its manifest and its SHA-256 from what collection kept."""
+    from dsr.disclosures import seal_package as seal
+
+    seal(cast(Request, event.model))
+
+
+def record_delivery(event: EventData) -> None:
+    """Keep how and when the package was delivered."""
+    from dsr.disclosures import record_of
+
+    record = record_of(cast(Request, event.model))
+    record.delivery, record.delivered_at = event.kwargs["delivery"], utcnow()
+
+
+def keep_gag(event: EventData) -> None:
+    """Keep the gag order's legal basis and the date it holds until."""
+    from datetime import date
+
+    from dsr.disclosures import record_of
+
+    record = record_of(cast(Request, event.model))
+    record.gag_basis = event.kwargs["reason"].strip()
+    record.gag_until = date.fromisoformat(event.kwargs["until"])
+
+
+def tell_subject_of_disclosure(event: EventData) -> None:
+    """Tell the subject what was disclosed to whom, on what basis (no data in the e-mail)."""
+    from dsr.disclosures import DATA_TYPES, INSTRUMENTS, record_of
+
+    request = cast(Request, event.model)
+    record = record_of(request)
+    record.notified_at = utcnow()
+    if record.notify_email:
+        notify.enqueue(
+            "disclosure-notice", record.notify_email, "disclosure_notice",
+            request_id=request.id, authority=record.authority,
+            instrument=INSTRUMENTS[record.instrument], citation=record.citation,
+            disclosed_on=(record.delivered_at or utcnow()).strftime("%d %B %Y"),
+            kinds=[DATA_TYPES[t][0] for t in record.approved_types or []])

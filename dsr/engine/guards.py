@@ -4,6 +4,7 @@ from typing import cast
 
 from transitions import EventData
 
+from dsr.actors import Actor
 from dsr.database import utcnow
 from dsr.models import Request
 
@@ -57,3 +58,50 @@ def a_change_applied(event: EventData) -> bool:
     from dsr.corrections import changes_of
 
     return any(c.state == "applied" for c in changes_of(cast(Request, event.model)))
+
+
+def second_pair_of_eyes(event: EventData) -> bool:
+    """Whoever opened this record cannot approve it: a second legal officer must (four-eyes
+    rule)."""
+    from flask import current_app
+
+    from dsr.disclosures import record_of
+
+    if not current_app.config["DISCLOSURE_FOUR_EYES"]:
+        return True
+    actor = cast(Actor, event.kwargs["actor"])
+    return actor.user_id != record_of(cast(Request, event.model)).opened_by
+
+
+def narrowing_explained(event: EventData) -> bool:
+    """Say why the disclosure is narrower than what was asked for."""
+    from dsr.disclosures import narrowed, record_of
+
+    record = record_of(cast(Request, event.model))
+    return not narrowed(record) or bool((record.narrowing_reason or "").strip())
+
+
+def delivery_named(event: EventData) -> bool:
+    """Say how the package was delivered."""
+    from dsr.disclosures import DELIVERY
+
+    return event.kwargs.get("delivery") in DELIVERY
+
+
+def until_ahead(event: EventData) -> bool:
+    """Give the date the gag order holds until: a date after today (YYYY-MM-DD)."""
+    from datetime import date
+
+    try:
+        until = date.fromisoformat(str(event.kwargs.get("until", "")))
+    except ValueError:
+        return False
+    return until > utcnow().date()
+
+
+def gag_lapsed(event: EventData) -> bool:
+    """A gag order is in force: the subject may not be told before it lapses."""
+    from dsr.disclosures import gag_lapsed as lapsed
+    from dsr.disclosures import record_of
+
+    return lapsed(record_of(cast(Request, event.model)))

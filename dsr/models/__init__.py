@@ -3,6 +3,7 @@
 from dsr.models.audit import AuditEvent, AuditHead
 from dsr.models.collection import FoundItem, SourceRun
 from dsr.models.corrections import ChangeTarget, ProposedChange, RecipientNotice
+from dsr.models.disclosures import Disclosure, DisclosureDocument
 from dsr.models.outbox import OutboxMessage, SubjectSignIn
 from dsr.models.requests import (
     STAFF_TYPES,
@@ -20,6 +21,8 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "ChangeTarget",
+    "Disclosure",
+    "DisclosureDocument",
     "FoundItem",
     "OutboxMessage",
     "ProposedChange",

@@ -1,0 +1,64 @@
+"""Documents that come with an authority's request: checked for size and for what they are
+(by their content, not their name), stored once by SHA-256 in the instance folder, read back
+only through legal's audited download."""
+
+import hashlib
+import re
+from pathlib import Path
+
+import filetype
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from dsr.extensions import db
+from dsr.models import DisclosureDocument
+
+
+class DocumentRefused(ValueError):
+    """A file that cannot be kept; the message says why and what is accepted."""
+
+
+def folder() -> Path:
+    """Where documents are kept: DISCLOSURE_DOCUMENTS, or instance/disclosure-documents."""
+    configured = current_app.config.get("DISCLOSURE_DOCUMENTS")
+    return Path(configured or Path(current_app.instance_path) / "disclosure-documents")
+
+
+def _safe_name(name: str) -> str:
+    name = Path(name.replace("\\", "/")).name
+    return re.sub(r"[^\w.\- ]", "_", name)[:200] or "document"
+
+
+def store(upload: FileStorage, request_id: int, user_id: int) -> DisclosureDocument:
+    """Check and keep one uploaded document for a disclosure record."""
+    limit = int(current_app.config["DISCLOSURE_DOCUMENT_MAX_BYTES"])
+    data = upload.stream.read(limit + 1)
+    name = _safe_name(upload.filename or "")
+    if not data:
+        raise DocumentRefused(f"{name} is empty.")
+    if len(data) > limit:
+        raise DocumentRefused(f"{name} is larger than {limit // 1_000_000} MB.")
+    kind = filetype.guess(data)
+    allowed = set(current_app.config["DISCLOSURE_DOCUMENT_TYPES"])
+    if kind is None or kind.mime not in allowed:
+        raise DocumentRefused(f"{name} is not one of the accepted kinds of document (PDF, PNG, "
+                              "JPEG): its content says otherwise.")
+    digest = hashlib.sha256(data).hexdigest()
+    path = folder() / digest
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(path)
+    document = DisclosureDocument(request_id=request_id, filename=name, content_type=kind.mime,
+                                  size=len(data), sha256=digest, uploaded_by=user_id)
+    db.session.add(document)
+    return document
+
+
+def read(document: DisclosureDocument) -> bytes:
+    """The document's content, checked against its hash."""
+    data = (folder() / document.sha256).read_bytes()
+    if hashlib.sha256(data).hexdigest() != document.sha256:
+        raise OSError("the stored document no longer matches its hash")
+    return data
