@@ -16,6 +16,7 @@ from wtforms import (
     DateTimeLocalField,
     EmailField,
     MultipleFileField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -29,6 +30,14 @@ from dsr.text import printable
 
 _CUSTOMER = re.compile(r"\d{1,18}")
 _DOMAIN = re.compile(r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+def choices(labels: dict[str, str]) -> list[SelectChoice]:
+    """A vocabulary as select choices."""
+    return [SelectChoice(key, label) for key, label in labels.items()]
+
+
+KINDS_OF_DATA = [SelectChoice(key, label) for key, (label, _) in DATA_TYPES.items()]
 
 
 class Checkboxes(SelectMultipleField):
@@ -74,21 +83,22 @@ class IntakeForm(FlaskForm):
     received_at = DateTimeLocalField(
         "Received at", format="%Y-%m-%dT%H:%M",
         validators=[DataRequired(message="Enter when the request arrived.")])
-    channel = SelectField("Channel", choices=list(CHANNELS.items()))
+    channel = SelectField("Channel", choices=choices(CHANNELS))
     authority = StringField("Requesting authority", validators=[
         DataRequired(message="Name the authority."), Length(max=200), printable])
     officer = StringField("Officer", validators=[Optional(), Length(max=200), printable])
     contact = StringField("Officer's contact", validators=[Optional(), Length(max=200),
                                                           printable])
-    country = SelectField("Country", choices=sorted(
-        ((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]), default="DE")
+    country = SelectField("Country", choices=[
+        SelectChoice(c.alpha_2, c.name)
+        for c in sorted(pycountry.countries, key=lambda c: c.name)], default="DE")
     authenticity_check = TextAreaField(
         "How the request's authenticity was checked",
         description="For example: called back the court's switchboard on its published number.",
         validators=[DataRequired(message="Say how authenticity was checked."),
                     Length(max=2000), printable])
-    authenticity_result = SelectField("Result of the check", choices=list(AUTHENTICITY.items()))
-    instrument = SelectField("Instrument", choices=list(INSTRUMENTS.items()))
+    authenticity_result = SelectField("Result of the check", choices=choices(AUTHENTICITY))
+    instrument = SelectField("Instrument", choices=choices(INSTRUMENTS))
     citation = StringField("Citation", description="The order's reference and legal basis.",
                            validators=[DataRequired(message="Cite the instrument."),
                                        Length(max=300), printable])
@@ -99,7 +109,7 @@ class IntakeForm(FlaskForm):
         validators=[DataRequired(message="Name at least one target."), Length(max=4000)])
     range_from = DateField("Time range from", validators=[Optional()])
     range_to = DateField("Time range to", validators=[Optional()])
-    data_types = Checkboxes("Data requested", choices=[(k, v[0]) for k, v in DATA_TYPES.items()],
+    data_types = Checkboxes("Data requested", choices=KINDS_OF_DATA,
                             validators=[DataRequired(message="Choose what was requested.")])
     deadline = DateTimeLocalField(
         "Deadline, if the request states one", format="%Y-%m-%dT%H:%M",
@@ -146,7 +156,7 @@ class ApproveForm(FlaskForm):
     range, with the reason."""
 
     targets = Checkboxes("Targets approved")
-    data_types = Checkboxes("Data approved", choices=[(k, v[0]) for k, v in DATA_TYPES.items()])
+    data_types = Checkboxes("Data approved", choices=KINDS_OF_DATA)
     range_from = DateField("From", validators=[Optional()])
     range_to = DateField("To", validators=[Optional()])
     narrowing_reason = TextAreaField("Why narrower than asked (if it is)", validators=[
@@ -159,6 +169,7 @@ class ActionForm(FlaskForm):
     trigger = StringField(validators=[DataRequired(), Length(max=64)])
     version = StringField(validators=[DataRequired(), Length(max=12)])
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=4000), printable])
-    delivery = SelectField("Delivered by", choices=[("", "Choose…"), *DELIVERY.items()],
+    delivery = SelectField("Delivered by", choices=[SelectChoice("", "Choose…"),
+                                                    *choices(DELIVERY)],
                            validate_choice=False)
     until = DateField("Gag order until", validators=[Optional()])

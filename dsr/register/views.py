@@ -20,6 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from dsr import audit, collection, disclosures, engine, jobs
 from dsr.actors import Actor
@@ -119,9 +120,7 @@ def _render(case: Request, record: Disclosure, status: int = 200,
             "targets": [_target_key(t) for t in record.targets],
             "data_types": record.data_types,
             "range_from": record.range_from, "range_to": record.range_to})
-    approve.targets.choices = [(_target_key(t), f"{disclosures.TARGET_KINDS[t['kind']]}: "
-                                f"{t['value']}") for t in record.targets]
-    approve.data_types.choices = [(k, disclosures.DATA_TYPES[k][0]) for k in record.data_types]
+    _offer(approve, record)
     events = audit.events_for(case.id)
     return render_template(
         "register/record.html", case=case, record=record, users=users, documents=list(docs),
@@ -132,6 +131,15 @@ def _render(case: Request, record: Disclosure, status: int = 200,
         outcome=disclosures.outcome(case, record), narrowed=disclosures.narrowed(record),
         four_eyes=current_app.config["DISCLOSURE_FOUR_EYES"],
     ), status
+
+
+def _offer(form: ApproveForm, record: Disclosure) -> None:
+    """Offer what was asked for, to approve all or less of it."""
+    form.targets.choices = [
+        SelectChoice(_target_key(t), f"{disclosures.TARGET_KINDS[t['kind']]}: {t['value']}")
+        for t in record.targets]
+    form.data_types.choices = [SelectChoice(k, disclosures.DATA_TYPES[k][0])
+                               for k in record.data_types]
 
 
 def _target_key(target: dict[str, str]) -> str:
@@ -151,8 +159,7 @@ def approve(reference: str) -> ResponseReturnValue:
     """Approve the disclosure, narrowed if fewer targets, kinds of data or days are ticked."""
     case, record = _disclosure(reference)
     form = ApproveForm()
-    form.targets.choices = [(_target_key(t), t["value"]) for t in record.targets]
-    form.data_types.choices = [(k, k) for k in record.data_types]
+    _offer(form, record)
     if not form.validate_on_submit():
         flash("The approval was not recorded: " + "; ".join(
             e for errors in form.errors.values() for e in errors), "error")
