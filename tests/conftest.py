@@ -34,7 +34,7 @@ from werkzeug.test import TestResponse
 from dsr import create_app
 from dsr.auth import hash_password
 from dsr.extensions import db
-from dsr.models import OutboxMessage, User, UserRole
+from dsr.models import OutboxMessage, Request, User, UserRole
 
 PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", "postgresql"]
@@ -336,6 +336,16 @@ def staff_acts(app: Flask, reference: str, *triggers: str, **fields: str) -> Non
             "trigger": trigger, "version": version, **fields,
             "csrf_token": csrf_token(staff, f"/console/requests/{reference}")})
         assert response.status_code == 302, trigger
+
+
+def confirmed_request(client: FlaskClient, customer: Any) -> Request:
+    page = "/requests/new"
+    client.post(page, data={"type": "access", "email": customer.email,
+                            "name": f"{customer.first} {customer.last}",
+                            "csrf_token": csrf_token(client, page)})
+    press(client, link(mails("verification")[-1]))
+    return db.session.execute(select(Request).where(
+        Request.requester_email == customer.email)).scalars().all()[-1]
 
 
 @pytest.fixture

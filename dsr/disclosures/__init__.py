@@ -175,9 +175,10 @@ def seal_package(request: Request) -> None:
     for item in items:
         counts[item.category] = counts.get(item.category, 0) + 1
     record.manifest = {"categories": counts, "records": len(items)}
-    accounts = _accounts(request, items)
-    record.accounts = len(accounts)
-    record.subject_keys = sorted(set(record.subject_keys) | accounts)
+    keys = _account_keys(items)
+    # Accounts as the billing source knows them; data found outside any account is one.
+    record.accounts = len({k for k in keys if k.startswith("customer_id:")}) or int(bool(items))
+    record.subject_keys = sorted(set(record.subject_keys) | keys)
     if not record.notify_email:
         record.notify_email = next((i.value.lower() for i in items if _account_email(i)), None)
 
@@ -188,8 +189,9 @@ def _account_email(item: FoundItem) -> bool:
                 and item.category == Category.EMAIL.value)
 
 
-def _accounts(request: Request, items: list[FoundItem]) -> set[str]:
-    """The customer accounts the package concerns, as keys an access request can match."""
+def _account_keys(items: list[FoundItem]) -> set[str]:
+    """The customer accounts the package concerns (numbers and account e-mail addresses), as
+    keys an access request can match."""
     sources = configured()
     accounts = {f"customer_id:{i.record_key}" for i in items
                 if (s := sources.get(i.source)) and s.identifies == i.record_kind}

@@ -5,15 +5,18 @@ their data from all three systems and nobody else's."""
 
 import json
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 
 from dsr.demo import company
 from dsr.demo.standins import query
 from dsr.extensions import db
-from tests.conftest import PASSWORD, make_user, served
+from dsr.models import Disclosure
+from tests.conftest import PASSWORD, confirmed_request, make_user, served, staff_acts
 
 pytestmark = pytest.mark.browser
 
@@ -154,3 +157,80 @@ def test_subject_proposes_two_changes_staff_approve_one_and_reject_one(
     expect(rejected).to_contain_text(reason)
     expect(page.get_by_role("region", name="Who we told of the corrections")).to_contain_text(
         "Demo Bank AG")
+
+
+def sign_in_as(browser, base: str, email: str) -> Page:
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.goto(f"{base}/staff/sign-in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+def test_legal_disclose_a_court_order_narrowed_and_gagged_then_the_subject_is_told(
+    company_app: Flask, live_company: str, page: Page, browser, company_copy
+) -> None:
+    _, people = company_copy
+    me = people[company.MENTIONING - 1]
+    authority = "Landeskriminalamt Berlin"
+    for email in ("first@example.org", "second@example.org"):
+        make_user(email, "legal")
+    make_user("staff@example.org", "staff")
+    db.session.remove()
+
+    first = sign_in_as(browser, live_company, "first@example.org")
+    expect(first.get_by_role("heading", name="Disclosure register")).to_be_visible()
+    first.get_by_role("link", name="Record a new request").click()
+    first.get_by_label("Requesting authority").fill(authority)
+    first.get_by_label("How the request's authenticity was checked").fill(
+        "Called back the LKA's switchboard on its published number.")
+    first.get_by_label("Instrument").select_option(label="Court order")
+    first.get_by_label("Citation").fill("AG Tiergarten 351 Gs 12/26")
+    first.get_by_label("Targets").fill(me.email)
+    first.get_by_label("Subscriber data").check()
+    first.get_by_label("Traffic and log data").check()
+    first.get_by_role("button", name="Open the record").click()
+    reference = first.locator("h1 code").inner_text()
+    first.get_by_role("button", name="Start legal review").click()
+    first.get_by_role("button", name="Approve disclosure").click()
+    expect(first.get_by_role("alert")).to_contain_text("a second legal officer must")
+    first.context.close()
+
+    second = sign_in_as(browser, live_company, "second@example.org")
+    second.get_by_role("link", name=reference).click()
+    second.get_by_label("Traffic and log data").uncheck()
+    second.get_by_label("Why narrower than asked").fill("The order covers subscriber data.")
+    second.get_by_role("button", name="Approve disclosure").click()
+    expect(second.get_by_text("narrowed", exact=True)).to_be_visible()
+    second.get_by_role("button", name="Start collection").click()
+    second.get_by_role("button", name="Package reviewed").click()
+    sha256 = second.locator("dd code").inner_text()
+    assert len(sha256) == 64
+    second.get_by_label("Delivered by").select_option(label="Secure portal")
+    second.get_by_role("button", name="Record disclosure").click()
+    second.get_by_label("Legal basis of the gag order").fill("§ 95a StPO, ordered by the court.")
+    until = date.today() + timedelta(days=30)
+    second.get_by_label("Gag order until").fill(until.isoformat())
+    second.get_by_role("button", name="Defer notification (gag order)").click()
+    expect(second.get_by_role("status")).to_have_text(
+        "Done: the record is now notification deferred.")
+    second.context.close()
+
+    access = confirmed_request(company_app.test_client(), me)
+    staff_acts(company_app, access.reference, "start_collection", "approve", "release")
+    open_latest_mail(page, live_company, "Your answer is ready")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Read your answer").click()
+    expect(page.get_by_role("heading", name="What CloudToko holds on you")).to_be_visible()
+    expect(page.get_by_text(authority)).to_have_count(0)
+
+    db.session.execute(update(Disclosure).values(gag_until=date.today()))
+    db.session.commit()
+    result = company_app.test_cli_runner().invoke(args=["disclosures", "notify-due"])
+    assert f"Told the subject of {reference}" in result.output
+    page.goto(f"{live_company}/dev/mailbox/")
+    notice = page.locator("article.mail", has=page.get_by_role(
+        "heading", name="Information about your account was disclosed to an authority"))
+    expect(notice).to_contain_text(f"To {me.email}")
+    expect(notice).to_contain_text(authority)

@@ -16,17 +16,16 @@ from dsr.database import utcnow
 from dsr.demo import company
 from dsr.extensions import db
 from dsr.models import Request
-from tests.conftest import csrf_token, link, mails, make_user, press, sign_in, staff_acts
-
-
-def confirmed_request(client: FlaskClient, customer: company.Customer) -> Request:
-    page = "/requests/new"
-    client.post(page, data={"type": "access", "email": customer.email,
-                            "name": f"{customer.first} {customer.last}",
-                            "csrf_token": csrf_token(client, page)})
-    press(client, link(mails("verification")[-1]))
-    return db.session.execute(select(Request).where(
-        Request.requester_email == customer.email)).scalars().all()[-1]
+from tests.conftest import (
+    confirmed_request,
+    csrf_token,
+    link,
+    mails,
+    make_user,
+    press,
+    sign_in,
+    staff_acts,
+)
 
 
 @pytest.fixture

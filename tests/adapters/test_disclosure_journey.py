@@ -1,0 +1,94 @@
+"""A court order end to end against the demo company's systems: approved narrowed, collected
+(only what was approved), sealed with its hash, delivered, deferred under a gag order while the
+same customer's access request is restricted, and told when the order lapses."""
+
+import hashlib
+import json
+from datetime import date, timedelta
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from dsr import audit
+from dsr.demo import company
+from dsr.extensions import db
+from dsr.models import Disclosure, FoundItem, Request
+from tests.conftest import confirmed_request, mails, make_user, sign_in, staff_acts
+from tests.test_disclosures import act, approve, latest, legal, open_record, state
+
+AUTHORITY = "Landeskriminalamt Berlin"
+GAG = "§ 95a StPO: the court ordered the notice deferred while the investigation runs."
+
+
+def answer_of(app: Flask, customer: company.Customer) -> tuple[Request, dict]:
+    """An access request by the customer, collected and released; its answer."""
+    case = confirmed_request(app.test_client(), customer)
+    staff_acts(app, case.reference, "start_collection", "approve", "release")
+    db.session.expire_all()
+    released = db.session.get(Request, case.id)
+    return released, released.answer
+
+
+def test_a_court_order_is_disclosed_narrowed_gagged_and_told_when_the_gag_lapses(
+    company_app: Flask, company_copy
+) -> None:
+    _, people = company_copy
+    me = people[company.MENTIONING - 1]
+    make_user("staff@example.org", "staff")
+    opener = legal(company_app, "first@example.org")
+    assert open_record(opener, authority=AUTHORITY, targets=me.email, range_from="",
+                       range_to="").status_code == 302
+    case = latest()
+    second = legal(company_app, "second@example.org")
+    act(second, case, "start_review")
+    assert approve(second, case, targets=[f"email:{me.email}"], data_types=["subscriber"],
+                   narrowing_reason="The order names subscriber data only.").status_code == 302
+
+    assert act(second, case, "start_collection").status_code == 302
+    kept = set(db.session.execute(select(FoundItem.category).where(
+        FoundItem.request_id == case.id)).scalars())
+    assert "email" in kept and "name" in kept
+    assert not kept & {"ip", "visit", "ticket", "chat"}, "only the approved kinds of data"
+
+    assert act(second, case, "review_package").status_code == 302
+    record = db.session.get(Disclosure, case.id)
+    package = second.get(f"/legal/{case.reference}/package.json")
+    assert hashlib.sha256(package.data).hexdigest() == record.package_sha256
+    sealed = json.loads(package.data)
+    assert {r["category"] for r in sealed["records"]} == kept
+    assert record.manifest["records"] == len(sealed["records"]) and record.accounts == 1
+    assert record.notify_email == me.email
+
+    assert act(second, case, "disclose", delivery="").status_code == 422
+    assert act(second, case, "disclose", delivery="secure_portal").status_code == 302
+    until = date.today() + timedelta(days=30)
+    assert act(second, case, "defer_notification", reason=GAG,
+               until=until.isoformat()).status_code == 302
+    assert state(case) == "notification_deferred"
+
+    access, answer = answer_of(company_app, me)
+    assert answer["disclosures"] == [] and AUTHORITY not in json.dumps(answer)
+    assert "request.restricted" in [e.action for e in audit.events_for(access.id)]
+    staff = company_app.test_client()
+    sign_in(staff, "staff@example.org")
+    page = staff.get(f"/console/requests/{access.reference}").get_data(as_text=True)
+    assert "restricted</strong>" in page and AUTHORITY not in page and GAG not in page
+
+    runner = company_app.test_cli_runner()
+    assert "0 subject notice(s) sent." in runner.invoke(args=["disclosures", "notify-due"]).output
+    assert mails("disclosure-notice") == []
+    db.session.execute(update(Disclosure).where(Disclosure.request_id == case.id)
+                       .values(gag_until=date.today()))
+    db.session.commit()
+    told = runner.invoke(args=["disclosures", "notify-due"]).output
+    assert f"Told the subject of {case.reference}" in told
+    [notice] = mails("disclosure-notice")
+    assert notice.to_address == me.email and AUTHORITY in notice.body
+    assert "Subscriber data" in notice.body and me.phone not in notice.body
+    assert state(case) == "subject_notified"
+
+    _, later = answer_of(company_app, me)
+    [listed] = later["disclosures"]
+    assert (listed["authority"], listed["kinds_of_data"]) == (AUTHORITY, ["Subscriber data"])
+    assert "not recipients" in later["disclosed_note"]
+    assert audit.verify().intact
