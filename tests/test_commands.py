@@ -42,11 +42,13 @@ def test_demo_seed_prints_working_credentials_and_can_run_twice(
     assert "Demo requests created: 7." in first.output
     second = runner.invoke(args=["demo", "seed"])
     assert "Demo requests created: 0." in second.output
-    assert db.session.execute(select(func.count(Request.id))).scalar_one() == 7
+    assert db.session.execute(select(func.count(Request.id)).where(
+        Request.type != "disclosure")).scalar_one() == 7
 
     credentials = dict(re.findall(r"^\s+(\S+@demo\.example\.org)\s+(\S+)$", second.output, re.M))
     assert sorted(credentials) == [
-        "admin@demo.example.org", "legal@demo.example.org", "staff@demo.example.org",
+        "admin@demo.example.org", "counsel@demo.example.org", "legal@demo.example.org",
+        "staff@demo.example.org",
     ]
     assert sign_in(client, "staff@demo.example.org", credentials["staff@demo.example.org"]
                    ).status_code == 302
@@ -55,6 +57,10 @@ def test_demo_seed_prints_working_credentials_and_can_run_twice(
 
     mentioning = company.customers(company.MENTIONING)[-1]
     assert "7 requests" in page and f"{mentioning.first} {mentioning.last}" in page
+    legal = app.test_client()
+    sign_in(legal, "legal@demo.example.org", credentials["legal@demo.example.org"])
+    register = legal.get("/legal/").get_data(as_text=True)
+    assert "Landeskriminalamt Berlin" in register and "emergency</strong>" in register
     assert audit.verify().intact
 
 

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from dsr import audit, corrections, deadlines, engine
+from dsr import audit, corrections, deadlines, disclosures, engine
 from dsr.actors import CLI, SUBJECT, Actor
 from dsr.auth import hash_password
 from dsr.categories import Category
@@ -48,11 +48,29 @@ DEMO_CHANGES = {
 }
 
 
+# Accounts: one per role, and a second legal officer, since disclosures are approved by
+# someone other than who opened them.
+DEMO_ACCOUNTS = [(role.value, role.value) for role in Role] + [("counsel", Role.LEGAL.value)]
+# Disclosure records: authority, country, instrument, customer number, days ago, state, and
+# for those disclosed the records handed over. Two wait for legal; the rest fill the
+# transparency report.
+DEMO_DISCLOSURES = [
+    ("Landeskriminalamt Berlin", "DE", "court_order", company.MENTIONING, 2, "legal_review", 0),
+    ("Police Nationale, OCLCTIC", "FR", "emergency", 21, 0, "received", 0),
+    ("Staatsanwaltschaft München I", "DE", "production_order", 23, 60, "closed", 9),
+    ("Federal Bureau of Investigation", "US", "subpoena", 25, 120, "refused", 0),
+    ("Politie Nederland", "NL", "mlat", 27, 200, "closed", 0),
+    ("Landeskriminalamt Hamburg", "DE", "search_warrant", 29, 90, "withdrawn", 0),
+]
+DEMO_REFUSAL = "A US subpoena has no force here; the authority was pointed to the MLAT route."
+
+
 def ensure_demo_users() -> list[tuple[str, str]]:
-    """Create or reset one account per role with a fresh random password; return them."""
+    """Create or reset the demo accounts with fresh random passwords; return them."""
     credentials = []
-    for role in Role:
-        email = f"{role.value}@{DEMO_DOMAIN}"
+    for name, role_name in DEMO_ACCOUNTS:
+        role = Role(role_name)
+        email = f"{name}@{DEMO_DOMAIN}"
         password = secrets.token_urlsafe(12)
         user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
         if user is None:
@@ -90,7 +108,37 @@ def ensure_demo_requests(staff: User) -> int:
                 engine.fire(case, "reject", actor=actor, reason=REJECTION)
             else:
                 engine.fire(case, trigger, actor=actor)
+    ensure_demo_disclosures()
     return len(DEMO_REQUESTS)
+
+
+def ensure_demo_disclosures() -> None:
+    """Put the demo disclosure records in the register, as legal would have left them."""
+    opener = db.session.execute(
+        select(User).where(User.email == f"legal@{DEMO_DOMAIN}")).scalar_one()
+    people = company.customers(max(row[3] for row in DEMO_DISCLOSURES))
+    for authority, country, instrument, number, days_ago, state, records in DEMO_DISCLOSURES:
+        person = people[number - 1]
+        received = utcnow() - timedelta(days=days_ago, hours=1)
+        case = disclosures.open_disclosure(disclosures.Intake(
+            received_at=received, channel="email", authority=authority, officer="", contact="",
+            country=country, authenticity_check="Called back on the authority's published "
+                                                "number.",
+            authenticity_result="confirmed", instrument=instrument,
+            citation=f"Demo {instrument.replace('_', ' ')} {number}/26",
+            emergency=instrument == "emergency",
+            targets=[{"kind": "email", "value": person.email}], range_from=None,
+            range_to=None, data_types=["subscriber"]), actor=CLI, user_id=opener.id)
+        case.state = state
+        record = disclosures.record_of(case)
+        if state == "refused":
+            case.decision_reason = DEMO_REFUSAL
+        if state == "closed":
+            record.approved_targets, record.approved_types = record.targets, ["subscriber"]
+            record.manifest = {"categories": {"name": records}, "records": records}
+            record.accounts = int(records > 0)
+            record.delivery, record.delivered_at = "secure_portal", received + timedelta(days=5)
+            record.notified_at = received + timedelta(days=6)
 
 
 @demo_cli.command("seed")
