@@ -19,11 +19,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from dsr import audit, collection, disclosures, engine, jobs
 from dsr.actors import Actor
+from dsr.adapters.registry import configured
 from dsr.auth import roles_required
 from dsr.database import utcnow
 from dsr.disclosures import Intake, documents, record_of, transparency
@@ -223,6 +225,23 @@ def transition(reference: str) -> ResponseReturnValue:
         return _render(case, record, error.status, action=form)
     jobs.after_transition(case, trigger, _actor())
     flash(f"Done: the record is now {case.state.replace('_', ' ')}.", "success")
+    return redirect(url_for("register.record", reference=reference))
+
+
+@blueprint.route("/<reference>/sources/<source>/retry", methods=["POST"])
+@roles_required("legal")
+def retry_source(reference: str, source: str) -> ResponseReturnValue:
+    """Ask one source again while collecting (only what was approved, as before)."""
+    case, record = _disclosure(reference)
+    if not FlaskForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    if source not in configured():
+        abort(404, description="There is no such source.")
+    if case.state != "collecting":
+        flash("Sources can be asked again only while the record is collecting.", "error")
+        return _render(case, record, 409)
+    collection.start(case, _actor(), [source])
+    flash(f"Asking {source} again.", "success")
     return redirect(url_for("register.record", reference=reference))
 
 

@@ -13,7 +13,7 @@ from dsr import audit
 from dsr.demo import company
 from dsr.extensions import db
 from dsr.models import Disclosure, FoundItem, Request
-from tests.conftest import confirmed_request, mails, make_user, sign_in, staff_acts
+from tests.conftest import confirmed_request, csrf_token, mails, make_user, sign_in, staff_acts
 from tests.test_disclosures import act, approve, latest, legal, open_record, state
 
 AUTHORITY = "Landeskriminalamt Berlin"
@@ -92,3 +92,27 @@ def test_a_court_order_is_disclosed_narrowed_gagged_and_told_when_the_gag_lapses
     assert (listed["authority"], listed["kinds_of_data"]) == (AUTHORITY, ["Subscriber data"])
     assert "not recipients" in later["disclosed_note"]
     assert audit.verify().intact
+
+
+def test_a_source_that_failed_is_asked_again_before_the_package_is_sealed(
+    company_app: Flask, company_copy, matomo_server
+) -> None:
+    _, people = company_copy
+    me = people[company.MENTIONING - 1]
+    open_record(legal(company_app, "first@example.org"), targets=me.email, range_from="",
+                range_to="")
+    case = latest()
+    second = legal(company_app, "second@example.org")
+    act(second, case, "start_review")
+    approve(second, case, targets=[f"email:{me.email}"], data_types=["subscriber", "traffic"])
+    matomo_server.app.config["MALFORMED"] = True
+    act(second, case, "start_collection")
+    refused = act(second, case, "review_package")
+    assert refused.status_code == 422 and "Every source must have answered" in refused.get_data(
+        as_text=True)
+
+    matomo_server.app.config["MALFORMED"] = False
+    page = f"/legal/{case.reference}"
+    second.post(f"{page}/sources/analytics/retry", data={"csrf_token": csrf_token(second, page)})
+    assert act(second, case, "review_package").status_code == 302
+    assert "visit" in db.session.get(Disclosure, case.id).manifest["categories"]
