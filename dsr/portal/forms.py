@@ -29,6 +29,23 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if value else value
 
 
+def requester_email(description: str) -> EmailField:
+    """The requester's address: the one on file, where the confirmation link goes."""
+    return EmailField(
+        "Your e-mail address", filters=[_strip], description=description,
+        validators=[DataRequired(message="Enter the e-mail address you use with us."),
+                    Email(message="That does not look like an e-mail address."),
+                    Length(max=254), printable],
+    )
+
+
+def requester_name() -> StringField:
+    """The requester's name."""
+    return StringField("Your name", filters=[_strip],
+                       validators=[DataRequired(message="Enter your name."), Length(max=200),
+                                   printable])
+
+
 class RequestForm(FlaskForm):
     """A subject's request: what they ask for, and where to reach them."""
 
@@ -41,16 +58,8 @@ class RequestForm(FlaskForm):
         default="access",
         validators=[DataRequired(message="Choose what you would like.")],
     )
-    email = EmailField(
-        "Your e-mail address", filters=[_strip],
-        validators=[DataRequired(message="Enter the e-mail address you use with us."),
-                    Email(message="That does not look like an e-mail address."),
-                    Length(max=254), printable],
-        description="We send a link to this address to confirm the request is yours.",
-    )
-    name = StringField("Your name", filters=[_strip],
-                       validators=[DataRequired(message="Enter your name."), Length(max=200),
-                                   printable])
+    email = requester_email("We send a link to this address to confirm the request is yours.")
+    name = requester_name()
     message = TextAreaField("Anything we should know? (optional)", filters=[_strip],
                             validators=[Optional(), Length(max=4000), printable])
 
@@ -159,17 +168,9 @@ class ProposalsForm(FlaskForm):
 class CorrectionForm(ProposalsForm):
     """A correction request from the public page: who asks, and the changes."""
 
-    email = EmailField(
-        "Your e-mail address", filters=[_strip],
-        validators=[DataRequired(message="Enter the e-mail address you use with us."),
-                    Email(message="That does not look like an e-mail address."),
-                    Length(max=254), printable],
-        description="The address we have on file: we send the confirmation link there, never "
-                    "to a new address you ask us to use.",
-    )
-    name = StringField("Your name", filters=[_strip],
-                       validators=[DataRequired(message="Enter your name."), Length(max=200),
-                                   printable])
+    email = requester_email("The address we have on file: we send the confirmation link "
+                            "there, never to a new address you ask us to use.")
+    name = requester_name()
     message = TextAreaField("Anything else we should know? (optional)", filters=[_strip],
                             validators=[Optional(), Length(max=4000), printable])
 

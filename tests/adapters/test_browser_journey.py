@@ -36,6 +36,15 @@ def open_latest_mail(page: Page, base: str, subject: str) -> None:
     page.goto(base + href.removeprefix("http://127.0.0.1:5000"))
 
 
+def sign_in_as(browser, base: str, email: str) -> Page:
+    page = browser.new_context(java_script_enabled=False).new_page()
+    page.goto(f"{base}/staff/sign-in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
 def test_subject_asks_confirms_and_downloads_the_answer(
     company_app: Flask, live_company: str, page: Page, browser, company_copy
 ) -> None:
@@ -57,11 +66,7 @@ def test_subject_asks_confirms_and_downloads_the_answer(
     expect(page.get_by_role("heading", name="Thank you: your request is confirmed")).to_be_visible()
     reference = page.locator("code").first.inner_text()
 
-    staff = browser.new_context(java_script_enabled=False).new_page()
-    staff.goto(f"{live_company}/staff/sign-in")
-    staff.get_by_label("E-mail address").fill("staff@example.org")
-    staff.get_by_label("Password").fill(PASSWORD)
-    staff.get_by_role("button", name="Sign in").click()
+    staff = sign_in_as(browser, live_company, "staff@example.org")
     staff.get_by_role("link", name=reference).click()
     staff.get_by_role("button", name="Start collection").click()
     # Collection runs within the request here (BACKGROUND_JOBS is off in tests).
@@ -114,11 +119,7 @@ def test_subject_proposes_two_changes_staff_approve_one_and_reject_one(
     page.get_by_role("button", name="Confirm").click()
     reference = page.locator("code").first.inner_text()
 
-    staff = browser.new_context(java_script_enabled=False).new_page()
-    staff.goto(f"{live_company}/staff/sign-in")
-    staff.get_by_label("E-mail address").fill("staff@example.org")
-    staff.get_by_label("Password").fill(PASSWORD)
-    staff.get_by_role("button", name="Sign in").click()
+    staff = sign_in_as(browser, live_company, "staff@example.org")
     staff.get_by_role("link", name=reference).click()
     staff.get_by_role("button", name="Read current values").click()
     expect(staff.get_by_role("status")).to_have_text("Done: the request is now in review.")
@@ -157,15 +158,6 @@ def test_subject_proposes_two_changes_staff_approve_one_and_reject_one(
     expect(rejected).to_contain_text(reason)
     expect(page.get_by_role("region", name="Who we told of the corrections")).to_contain_text(
         "Demo Bank AG")
-
-
-def sign_in_as(browser, base: str, email: str) -> Page:
-    page = browser.new_context(java_script_enabled=False).new_page()
-    page.goto(f"{base}/staff/sign-in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    return page
 
 
 def test_legal_disclose_a_court_order_narrowed_and_gagged_then_the_subject_is_told(
