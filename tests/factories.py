@@ -36,9 +36,8 @@ def make_request(
     return case
 
 
-def opener() -> User:
-    """The legal account that opens disclosure records in tests."""
-    email = "opener@example.org"
+def opener(email: str = "opener@example.org") -> User:
+    """The legal account that opens disclosure records in tests (or another legal one)."""
     user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if user is None:
         user = User(email=email, password_hash="-", roles=[UserRole(role="legal")])

@@ -3,7 +3,7 @@ refusal leaves behind, deadlines, the intake's checks, and the transparency coun
 
 import hashlib
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dsr import audit
+from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import (
     AuditEvent,
@@ -67,7 +68,10 @@ def act(client: FlaskClient, case: Request, trigger: str, **fields: str):
 
 def approve(client: FlaskClient, case: Request, **fields: Any):
     page = f"/legal/{case.reference}"
-    return client.post(f"{page}/approve", data={**fields, "csrf_token": csrf_token(client, page)})
+    db.session.expire_all()
+    version = db.session.get(Request, case.id).version
+    return client.post(f"{page}/approve", data={
+        **fields, "version": str(version), "csrf_token": csrf_token(client, page)})
 
 
 def state(case: Request) -> str:
@@ -133,7 +137,7 @@ def test_a_narrower_approval_needs_its_reason(app: Flask) -> None:
     wider = approve(second, case, **narrowed, range_from="2025-06-01",
                     narrowing_reason="Only subscriber data is covered.")
     assert wider.status_code == 422
-    assert "cannot be wider than the range asked for" in wider.get_data(as_text=True)
+    assert "within the range asked for" in wider.get_data(as_text=True)
     assert approve(second, case, **narrowed,
                    narrowing_reason="The order covers subscriber data only.").status_code == 302
     record = db.session.get(Disclosure, case.id)
@@ -180,7 +184,8 @@ def test_the_deadline_is_8_hours_for_an_emergency_10_days_or_as_stated(
 
 def test_emergencies_come_first_in_the_register(app: Flask) -> None:
     client = legal(app, "first@example.org")
-    open_record(client, authority="Ordinary Police")
+    # Due sooner than the emergency, and still listed after it.
+    open_record(client, authority="Ordinary Police", deadline="2026-11-20T11:00")
     open_record(client, authority="Emergency Police", emergency="y",
                 received_at="2026-11-21T10:00")
     page = client.get("/legal/").get_data(as_text=True)
@@ -277,10 +282,36 @@ def test_the_transparency_report_counts_a_year_of_the_register(app: Flask) -> No
 def test_a_gag_order_needs_a_future_date(app: Flask) -> None:
     case = make_request("disclosure", "disclosed")
     client = legal(app, "first@example.org")
-    past = (date.today() - timedelta(days=1)).isoformat()
+    past = (utcnow().date() - timedelta(days=1)).isoformat()
     refused = act(client, case, "defer_notification", reason="StPO § 95a", until=past)
     assert refused.status_code == 422 and "a date after today" in refused.get_data(as_text=True)
-    ahead = (date.today() + timedelta(days=90)).isoformat()
+    ahead = (utcnow().date() + timedelta(days=90)).isoformat()
     assert act(client, case, "defer_notification", reason="StPO § 95a",
                until=ahead).status_code == 302
     assert act(client, case, "notify_subject").status_code == 422, "not while the gag holds"
+
+
+def test_crafted_input_gets_a_clear_4xx_never_a_500(app: Flask, tmp_path) -> None:
+    import io
+
+    app.config["DISCLOSURE_DOCUMENTS"] = str(tmp_path)
+    client = legal(app, "first@example.org")
+    open_record(client, documents=[(io.BytesIO(PDF), "приказ № 12.pdf")])
+    case = latest()
+    page = f"/legal/{case.reference}"
+    stale = client.post(f"{page}/transitions", data={
+        "trigger": "start_review", "version": "²", "csrf_token": csrf_token(client, page)})
+    assert stale.status_code == 409
+    for year in ("0000", "9999", "²⁰²⁵", "-1"):
+        assert client.get(f"/legal/transparency?year={year}").status_code == 400, year
+        assert client.get(f"/legal/transparency.csv?year={year}").status_code == 400, year
+    [document] = db.session.execute(select(DisclosureDocument)).scalars()
+    download = client.get(f"{page}/documents/{document.id}")
+    assert download.status_code == 200 and download.data == PDF
+    assert "filename*=UTF-8''" in download.headers["Content-Disposition"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    future = open_record(client, received_at="2099-01-01T10:00")
+    assert future.status_code == 400 and "in the future" in future.get_data(as_text=True)
+    early = open_record(client, deadline="2026-11-19T10:00")
+    assert early.status_code == 400 and "after the request arrived" in early.get_data(
+        as_text=True)

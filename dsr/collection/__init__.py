@@ -70,19 +70,25 @@ def subject_of(request: Request) -> SubjectIdentity:
     return SubjectIdentity.of(request.requester_email)
 
 
-def widened(request: Request, subject: SubjectIdentity) -> SubjectIdentity:
-    """Add the customer numbers and account IPs that identifying sources found."""
+def widened(request: Request, subject: SubjectIdentity, found: Iterable[Finding] = ()
+            ) -> SubjectIdentity:
+    """Add the customer numbers and account IPs that identifying sources found: stored for
+    the request, or just `found` (what a narrowed collection does not store)."""
     customer_ids, ips = set(subject.customer_ids), set(subject.ips)
-    for source in configured().values():
-        if source.identifies is None:
+    sources = configured()
+    stored = db.session.execute(select(FoundItem).where(
+        FoundItem.request_id == request.id,
+        FoundItem.source.in_([s.name for s in sources.values() if s.identifies]))).scalars()
+    seen = [(i.source, i.record_kind, i.record_key, i.category, i.value) for i in stored]
+    seen += [(f.source, f.record.kind, f.record.key, f.category.value, f.value) for f in found]
+    for source_name, kind, key, category, value in seen:
+        source = sources.get(source_name)
+        if source is None or source.identifies is None:
             continue
-        items = db.session.execute(select(FoundItem).where(
-            FoundItem.request_id == request.id, FoundItem.source == source.name)).scalars()
-        for item in items:
-            if item.record_kind == source.identifies:
-                customer_ids.add(item.record_key)
-            if item.category == Category.IP.value:
-                ips.add(item.value)
+        if kind == source.identifies:
+            customer_ids.add(key)
+        if category == Category.IP.value:
+            ips.add(value)
     return replace(subject, customer_ids=frozenset(customer_ids), ips=frozenset(ips))
 
 
@@ -97,7 +103,7 @@ def collect(
     unknown = set(names) - set(available)
     if unknown:
         raise ValueError(f"no such source: {', '.join(sorted(unknown))}")
-    if any(available[name].identifies for name in names):
+    if keep is not None or any(available[name].identifies for name in names):
         # What an identifying source finds widens everyone else's search: ask them all again.
         names = sorted(available)
     subject = subject or subject_of(request)
@@ -114,16 +120,18 @@ def collect(
 
     first = [available[n] for n in names if available[n].identifies]
     rest = [available[n] for n in names if not available[n].identifies]
-    _ask(request, first, subject, runs, actor, keep)
-    _ask(request, rest, widened(request, subject), runs, actor, keep)
+    # Widen by everything the identifying sources found, also what `keep` does not store.
+    found = _ask(request, first, subject, runs, actor, keep)
+    _ask(request, rest, widened(request, subject, found), runs, actor, keep)
     return runs
 
 
 def _ask(request: Request, sources: list[Source], subject: SubjectIdentity,
-         runs: dict[str, SourceRun], actor: Actor, keep: Keep | None) -> None:
+         runs: dict[str, SourceRun], actor: Actor, keep: Keep | None) -> list[Finding]:
     """Ask `sources` at once, wait at most SOURCE_TIMEOUT, record each outcome, commit."""
     if not sources:
-        return
+        return []
+    answered: list[Finding] = []
     timeout = float(current_app.config["SOURCE_TIMEOUT"])
     pool = ThreadPoolExecutor(max_workers=min(len(sources), 8), thread_name_prefix="dsr-collect")
     futures: dict[str, Future[_Outcome]] = {
@@ -151,6 +159,7 @@ def _ask(request: Request, sources: list[Source], subject: SubjectIdentity,
             _fail(request, run, f"{name}: unexpected error in the adapter "
                                 f"({type(error).__name__}).", actor)
             continue
+        answered += findings
         if keep is not None:
             findings = [f for f in findings if keep(f)]
         _store(request, name, findings)
@@ -158,6 +167,7 @@ def _ask(request: Request, sources: list[Source], subject: SubjectIdentity,
         audit.record("collection.source_done", actor=actor, request_id=request.id,
                      source=name, count=len(findings))
     db.session.commit()
+    return answered
 
 
 def _fail(request: Request, run: SourceRun, message: str, actor: Actor) -> None:

@@ -53,8 +53,10 @@ DATA_TYPES = {
     "content": ("Content", (Category.TICKET, Category.CHAT)),
 }
 OUTCOMES = ("all data", "some data", "no data", "refused", "withdrawn")
-# Context keys of activity findings that date them, for the approved time range.
-DATED_BY = ("date", "created", "started", "first_seen", "last_seen")
+# Context keys that date a finding (as the adapters write them), for the approved time range.
+DATED_BY = ("date", "opened", "dateline", "created", "started", "first_seen", "last_seen")
+# Facts about the subject are current, not dated: a range narrows only activity and IPs.
+UNDATED = frozenset(DATA_TYPES["subscriber"][1])
 NOT_NOTIFIED = ("received", "legal_review", "approved", "collecting", "package_reviewed",
                 "disclosed", "notification_deferred")
 
@@ -123,6 +125,8 @@ def _keys(targets: list[dict[str, str]], *emails: str | None) -> set[str]:
 
 def narrowed(record: Disclosure) -> bool:
     """Tell whether legal approved less than the authority asked for."""
+    if record.approved_targets is None and record.approved_types is None:
+        return False  # approved as asked
     return ((record.approved_targets is not None and record.approved_targets != record.targets)
             or (record.approved_types is not None
                 and sorted(record.approved_types) != sorted(record.data_types))
@@ -146,11 +150,35 @@ def scope(request: Request) -> tuple[SubjectIdentity, Any]:
     def keep(finding: Finding) -> bool:
         if finding.category not in categories:
             return False
-        dates = [str(finding.context[k])[:10] for k in DATED_BY if finding.context.get(k)]
-        return not dates or any((start is None or d >= start.isoformat())
-                                and (end is None or d <= end.isoformat()) for d in dates)
+        if finding.category in UNDATED or (start is None and end is None):
+            return True
+        # Dated activity must fall in the range; what cannot be dated is left out.
+        days = [day for k in DATED_BY if (day := _day(finding.context.get(k)))]
+        return bool(days) and any((start is None or day >= start) and (end is None or day <= end)
+                                  for day in days)
 
     return identity, keep
+
+
+def _day(value: object) -> date | None:
+    """The day an adapter's timestamp (ISO date or date and time) falls on, if it is one."""
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def approved_keys(record: Disclosure) -> set[str]:
+    """The approved targets (and the address given for the notice) as restriction keys."""
+    return _keys(record.approved_targets or [], record.notify_email)
+
+
+def notice_addresses(record: Disclosure) -> list[str]:
+    """Where the subject is told: the address given at intake, else every e-mail address of
+    the approved targets and of the accounts the package concerns."""
+    if record.notify_email:
+        return [record.notify_email]
+    return sorted(k.removeprefix("email:") for k in record.subject_keys if k.startswith("email:"))
 
 
 def seal_package(request: Request) -> None:
@@ -178,9 +206,7 @@ def seal_package(request: Request) -> None:
     keys = _account_keys(items)
     # Accounts as the billing source knows them; data found outside any account is one.
     record.accounts = len({k for k in keys if k.startswith("customer_id:")}) or int(bool(items))
-    record.subject_keys = sorted(set(record.subject_keys) | keys)
-    if not record.notify_email:
-        record.notify_email = next((i.value.lower() for i in items if _account_email(i)), None)
+    record.subject_keys = sorted(approved_keys(record) | keys)
 
 
 def _account_email(item: FoundItem) -> bool:
@@ -251,11 +277,16 @@ def notify_due(actor: Actor) -> list[Request]:
         .where(Request.state == "notification_deferred",
                Disclosure.gag_until <= utcnow().date())
         .order_by(Disclosure.gag_until, Request.id)).scalars().all()
+    told = []
     for case in rows:
-        engine.fire(case, "notify_subject", actor=actor)
-        audit.record("disclosure.gag_lapsed", actor=actor, request_id=case.id)
-        db.session.commit()
-    return list(rows)
+        try:
+            engine.fire(case, "notify_subject", actor=actor)
+            audit.record("disclosure.gag_lapsed", actor=actor, request_id=case.id)
+            db.session.commit()
+            told.append(case)
+        except engine.TransitionError:  # left for legal, listed among the lapsed orders
+            db.session.rollback()
+    return told
 
 
 def lapsing(within: timedelta) -> list[tuple[Request, Disclosure]]:

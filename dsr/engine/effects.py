@@ -115,7 +115,7 @@ def end_changes(event: EventData) -> None:
 def record_approval(event: EventData) -> None:
     """Keep who approved the disclosure and when; what was approved, if not narrowed, is
     what was asked for."""
-    from dsr.disclosures import record_of
+    from dsr.disclosures import approved_keys, record_of
 
     record = record_of(cast(Request, event.model))
     record.approved_by, record.approved_at = event.kwargs["actor"].user_id, utcnow()
@@ -125,6 +125,8 @@ def record_approval(event: EventData) -> None:
         record.approved_types = record.data_types
     if record.approved_from is None and record.approved_to is None:
         record.approved_from, record.approved_to = record.range_from, record.range_to
+    # Only who was approved counts as this disclosure's subject from now on.
+    record.subject_keys = sorted(approved_keys(record))
 
 
 def seal_package(event: EventData) -> None:
@@ -155,15 +157,26 @@ def keep_gag(event: EventData) -> None:
 
 def tell_subject_of_disclosure(event: EventData) -> None:
     """Tell the subject what was disclosed to whom, on what basis (no data in the e-mail)."""
-    from dsr.disclosures import DATA_TYPES, INSTRUMENTS, record_of
+    from dsr.disclosures import DATA_TYPES, INSTRUMENTS, notice_addresses, record_of
 
     request = cast(Request, event.model)
     record = record_of(request)
     record.notified_at = utcnow()
-    if record.notify_email:
+    for address in notice_addresses(record):
         notify.enqueue(
-            "disclosure-notice", record.notify_email, "disclosure_notice",
+            "disclosure-notice", address, "disclosure_notice",
             request_id=request.id, authority=record.authority,
             instrument=INSTRUMENTS[record.instrument], citation=record.citation,
             disclosed_on=(record.delivered_at or utcnow()).strftime("%d %B %Y"),
             kinds=[DATA_TYPES[t][0] for t in record.approved_types or []])
+
+
+def drop_collected(event: EventData) -> None:
+    """A disclosure withdrawn by its authority keeps nothing it collected."""
+    from sqlalchemy import delete
+
+    from dsr.extensions import db
+    from dsr.models import FoundItem
+
+    request = cast(Request, event.model)
+    db.session.execute(delete(FoundItem).where(FoundItem.request_id == request.id))

@@ -16,10 +16,14 @@ def reason_given(event: EventData) -> bool:
 
 
 def every_source_answered(event: EventData) -> bool:
-    """Every source must have answered first: ask the failed ones again."""
+    """Every source must have answered first: wait for them, or ask the failed ones again."""
+    from dsr.adapters.registry import configured
     from dsr.collection import runs_of
 
-    return all(run.state == "done" for run in runs_of(cast(Request, event.model)).values())
+    runs = runs_of(cast(Request, event.model))
+    if configured() and not runs:
+        return False  # not started yet
+    return all(run.state == "done" for run in runs.values())
 
 
 def not_extended(event: EventData) -> bool:
@@ -70,7 +74,8 @@ def second_pair_of_eyes(event: EventData) -> bool:
     if not current_app.config["DISCLOSURE_FOUR_EYES"]:
         return True
     actor = cast(Actor, event.kwargs["actor"])
-    return actor.user_id != record_of(cast(Request, event.model)).opened_by
+    return actor.user_id is not None \
+        and actor.user_id != record_of(cast(Request, event.model)).opened_by
 
 
 def narrowing_explained(event: EventData) -> bool:
@@ -105,3 +110,25 @@ def gag_lapsed(event: EventData) -> bool:
     from dsr.disclosures import record_of
 
     return lapsed(record_of(cast(Request, event.model)))
+
+
+def within_request(event: EventData) -> bool:
+    """Approve at least one target and one kind of data, within the range asked for (or
+    refuse the request)."""
+    from dsr.disclosures import record_of
+
+    record = record_of(cast(Request, event.model))
+    if record.approved_targets == [] or record.approved_types == []:
+        return False
+    start, end = record.approved_from, record.approved_to
+    return not ((record.range_from and start and start < record.range_from)
+                or (record.range_to and end and end > record.range_to)
+                or (start and end and end < start))
+
+
+def subject_reachable(event: EventData) -> bool:
+    """There is no address to tell the subject at: the approved targets and the package hold
+    none."""
+    from dsr.disclosures import notice_addresses, record_of
+
+    return bool(notice_addresses(record_of(cast(Request, event.model))))

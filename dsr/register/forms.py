@@ -2,7 +2,7 @@
 
 import ipaddress
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     MultipleFileField,
     SelectChoice,
     SelectField,
@@ -132,6 +133,15 @@ class IntakeForm(FlaskForm):
         if errors:
             raise ValidationError(" ".join(errors))
 
+    def validate_received_at(self, field: Any) -> None:
+        arrived = _local(field.data)
+        if arrived is not None and arrived > datetime.now(UTC) + timedelta(minutes=5):
+            raise ValidationError("The request cannot have arrived in the future.")
+
+    def validate_deadline(self, field: Any) -> None:
+        if field.data and self.received_at.data and field.data <= self.received_at.data:
+            raise ValidationError("The deadline must come after the request arrived.")
+
     def validate_range_to(self, field: Any) -> None:
         if field.data and self.range_from.data and field.data < self.range_from.data:
             raise ValidationError("The range ends before it starts.")
@@ -161,6 +171,7 @@ class ApproveForm(FlaskForm):
     range_to = DateField("To", validators=[Optional()])
     narrowing_reason = TextAreaField("Why narrower than asked (if it is)", validators=[
         Optional(), Length(max=2000), printable])
+    version = HiddenField()
 
 
 class ActionForm(FlaskForm):

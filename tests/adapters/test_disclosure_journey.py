@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from dsr import audit
 from dsr.demo import company
+from dsr.disclosures import notice_addresses
 from dsr.extensions import db
 from dsr.models import Disclosure, FoundItem, Request
 from tests.conftest import confirmed_request, csrf_token, mails, make_user, sign_in, staff_acts
@@ -57,7 +58,7 @@ def test_a_court_order_is_disclosed_narrowed_gagged_and_told_when_the_gag_lapses
     sealed = json.loads(package.data)
     assert {r["category"] for r in sealed["records"]} == kept
     assert record.manifest["records"] == len(sealed["records"]) and record.accounts == 1
-    assert record.notify_email == me.email
+    assert notice_addresses(record) == [me.email], "the approved target, its account's address"
 
     assert act(second, case, "disclose", delivery="").status_code == 422
     assert act(second, case, "disclose", delivery="secure_portal").status_code == 302
@@ -116,3 +117,42 @@ def test_a_source_that_failed_is_asked_again_before_the_package_is_sealed(
     second.post(f"{page}/sources/analytics/retry", data={"csrf_token": csrf_token(second, page)})
     assert act(second, case, "review_package").status_code == 302
     assert "visit" in db.session.get(Disclosure, case.id).manifest["categories"]
+
+
+def approved_and_collected(app: Flask, asked: str, **approval: object) -> Request:
+    open_record(legal(app, "first@example.org"), targets=asked, range_from="", range_to="",
+                data_types=["subscriber", "traffic", "content"])
+    case = latest()
+    second = legal(app, "second@example.org")
+    act(second, case, "start_review")
+    assert approve(second, case, **approval).status_code == 302
+    act(second, case, "start_collection")
+    return case
+
+
+def kept(case: Request) -> set[str]:
+    return set(db.session.execute(select(FoundItem.category).where(
+        FoundItem.request_id == case.id)).scalars())
+
+
+def test_only_the_approved_range_targets_and_kinds_of_data_are_collected(
+    company_app: Flask, company_copy
+) -> None:
+    _, people = company_copy
+    me, other = people[company.MENTIONING - 1], people[1]
+    traffic = approved_and_collected(company_app, me.email, targets=[f"email:{me.email}"],
+                                     data_types=["traffic"], narrowing_reason="Traffic only.")
+    assert "visit" in kept(traffic), "the account's visits, found through its customer number"
+    assert not kept(traffic) & {"name", "email", "ticket"}
+
+    ranged = approved_and_collected(
+        company_app, f"{me.email}\n{other.email}", targets=[f"email:{me.email}"],
+        data_types=["subscriber", "traffic", "content"], range_from="2026-01-01",
+        range_to="2026-01-02", narrowing_reason="One customer, two days.")
+    assert kept(ranged) <= {"name", "address", "email", "phone", "company", "id_details",
+                            "bank_details"}, "no activity outside the two days, none undated"
+    values = set(db.session.execute(select(FoundItem.value).where(
+        FoundItem.request_id == ranged.id)).scalars())
+    assert other.email not in values, "a target not approved is not looked up"
+    keys = db.session.get(Disclosure, ranged.id).subject_keys
+    assert f"email:{other.email}" not in keys, "nor counted among the subjects"
