@@ -19,3 +19,10 @@ def printable(form: Form, field: Field) -> None:
     """WTForms validator: no control characters."""
     if isinstance(field.data, str) and has_control_characters(field.data):
         raise ValidationError(MESSAGE)
+
+
+def small_int(text: str | None) -> int | None:
+    """A non-negative number typed in ASCII digits that fits a database integer, else None
+    (form fields and query arguments people can tamper with)."""
+    text = text or ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None

@@ -30,6 +30,7 @@ from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ProposedChange, RecipientNotice, Request, SubjectSignIn
 from dsr.portal.forms import ConfirmForm, ProposalsForm, SignInForm, StatementForm
 from dsr.portal.intake import public_rate_limits, submit_confirmed
+from dsr.text import small_int
 
 blueprint = Blueprint("subject", __name__, url_prefix="/my")
 CORRECTABLE_VALUES = {c.value for c in CORRECTABLE}
@@ -257,12 +258,6 @@ def propose() -> ResponseReturnValue:
     flash(f"Your correction request {case.reference} is confirmed; we will tell you what "
           "we decide.", "success")
     return redirect(url_for("subject.changes", reference=case.reference))
-
-
-def small_int(text: str | None) -> int | None:
-    """A non-negative number typed in ASCII digits that fits a database integer, else None."""
-    text = text or ""
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 def _name_on_file() -> str:

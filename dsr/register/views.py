@@ -34,6 +34,7 @@ from dsr.disclosures import Intake, documents, record_of, transparency
 from dsr.extensions import db
 from dsr.models import Disclosure, DisclosureDocument, Request, User
 from dsr.register.forms import ActionForm, ApproveForm, IntakeForm
+from dsr.text import small_int
 
 blueprint = Blueprint("register", __name__, url_prefix="/legal")
 
@@ -188,8 +189,8 @@ def approve(reference: str) -> ResponseReturnValue:
 
 def _version(typed: str | None) -> int:
     """The version a form was read at; an unreadable one is refused as stale."""
-    typed = typed or ""
-    return int(typed) if typed.isascii() and typed.isdigit() and len(typed) < 10 else -1
+    version = small_int(typed)
+    return -1 if version is None else version
 
 
 @blueprint.route("/<reference>/transitions", methods=["POST"])
