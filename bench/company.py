@@ -1,6 +1,8 @@
 """The demo company for benchmarks: its databases built at a scale, its WHMCS, Matomo and
-Kayako stand-ins served on 127.0.0.1, and a dsr app whose sources they are."""
+Kayako stand-ins served on 127.0.0.1, and a dsr app whose sources they are, its jobs run by a
+real consumer (threads of this process) on the embedded SQLite queue."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,12 +10,14 @@ from pathlib import Path
 import flask_migrate
 from flask import Flask
 
-from dsr import create_app
+from dsr import create_app, jobs
 from dsr.demo import company, sources
 from dsr.demo.standins import serve
 from dsr.demo.standins.kayako import create_kayako
 from dsr.demo.standins.matomo import create_matomo
 from dsr.demo.standins.whmcs import create_whmcs
+from dsr.extensions import db
+from dsr.models import Request
 
 
 @contextmanager
@@ -34,11 +38,31 @@ def demo_company(instance: Path, scale: int = 1
             "/api/index.php" if name == "helpdesk" else "")
     app = create_app({"TESTING": True, "SECRET_KEY": "bench" * 8,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'dsr.sqlite'}",
-                      "SOURCES": config, "BACKGROUND_JOBS": False})
+                      "SOURCES": config, "JOBS_URL": f"sqlite:///{instance / 'jobs.sqlite'}"})
     try:
         with app.app_context():
             flask_migrate.upgrade()
-            yield app, people
+            consumer = jobs.queue().create_consumer(
+                workers=4, worker_type="thread", periodic=False, initial_delay=0.001,
+                backoff=1.1, max_delay=0.005, check_worker_health=False)
+            consumer._set_signal_handlers = lambda: None
+            consumer.start()
+            try:
+                yield app, people
+            finally:
+                consumer.stop(graceful=True)
     finally:
         for server in running:
             server.stop()
+
+
+def reaches(case: Request, state: str, seconds: float = 60) -> None:
+    """Wait until the consumer has moved the request to `state`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        db.session.refresh(case)
+        if case.state == state:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"request {case.id} is {case.state}, not {state}")
+        time.sleep(0.001)

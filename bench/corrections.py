@@ -14,13 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from company import demo_company
+from company import demo_company, reaches
 from sqlalchemy import select
 
-from dsr import collection, corrections, engine
+from dsr import corrections, engine
 from dsr.actors import SUBJECT, Actor
 from dsr.categories import Category
-from dsr.corrections import Proposal, writeback
+from dsr.corrections import Proposal
 from dsr.extensions import db
 from dsr.models import FoundItem, Request
 
@@ -35,7 +35,7 @@ def decided(email: str, number: int) -> int:
     engine.fire(case, "verify", actor=SUBJECT)
     engine.fire(case, "start_collection", actor=STAFF)
     db.session.commit()
-    collection.run_job(case.id, STAFF)
+    reaches(db.session.get(Request, case.id), "in_review")
     for change in corrections.changes_of(case):
         field = "phonenumber" if change.category == Category.PHONE.value else "lastname"
         item = db.session.execute(select(FoundItem.id).where(
@@ -60,9 +60,8 @@ def main() -> None:
             started = time.perf_counter()
             engine.fire(case, "apply", actor=STAFF)
             db.session.commit()
-            writeback.run_job(case.id, STAFF)
+            reaches(case, "applied")
             timings.append(time.perf_counter() - started)
-            assert case.state == "applied", case.state
     print(f"apply to applied (2 changes written to WHMCS over HTTP and read back): median "
           f"{statistics.median(timings) * 1000:.0f} ms over {len(timings)} requests "
           f"(min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f})")

@@ -91,6 +91,7 @@ def check_calendar(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dsr.extensions to this app."""
+    from dsr import jobs
     from dsr.auth import load_user
     from dsr.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -106,6 +107,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
+    jobs.init_app(app)
 
 
 def register_sources(app: Flask) -> None:
@@ -173,9 +175,11 @@ def register_commands(app: Flask) -> None:
     from dsr.corrections.commands import corrections_cli
     from dsr.demo import demo_cli
     from dsr.disclosures.commands import disclosures_cli
-    from dsr.engine.commands import requests_cli, workflows_cli
+    from dsr.engine.commands import workflows_cli
+    from dsr.jobs.commands import jobs_cli
     from dsr.notify.commands import outbox_cli
+    from dsr.subjects.commands import requests_cli
 
     for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli,
-                  outbox_cli, requests_cli, corrections_cli, disclosures_cli):
+                  outbox_cli, requests_cli, corrections_cli, disclosures_cli, jobs_cli):
         app.cli.add_command(group)

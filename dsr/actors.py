@@ -20,6 +20,12 @@ class Actor:
         """Name a staff account by its id, never by its e-mail address."""
         return cls(f"user:{user.id}", user.role_names)
 
+    @classmethod
+    def of(cls, ref: str) -> "Actor":
+        """The actor the audit trail names `ref`, as a job knows it (a job records what was
+        started by whom; what it fires itself, dsr fires)."""
+        return cls(ref, frozenset())
+
     @property
     def user_id(self) -> int | None:
         """The account's id, for an actor that is a signed-in account."""

@@ -41,9 +41,22 @@ PROXY_FIX_X_FOR = 0
 SOURCES: dict[str, object] = {}
 # How long collection waits for one source before recording it as failed (seconds).
 SOURCE_TIMEOUT = 60
-# Collect and write corrections back in background threads of the web process (the embedded
-# default); off, the request that starts them waits for them.
-BACKGROUND_JOBS = True
+# The job queue (Huey): its storage, sqlite:///PATH (unset: instance/jobs.sqlite, the
+# embedded default), redis://HOST:PORT/DB or postgresql://..., consumed by `flask jobs
+# worker`. A job not started JOB_HANDOVER_GRACE_SECONDS after it was handed over, or running
+# past JOB_LEASE_SECONDS (its consumer died), is handed over again by the sweep; a job that
+# fails is tried JOB_MAX_ATTEMPTS times. Consumers look for work at least every
+# JOBS_POLL_SECONDS.
+JOBS_URL: str | None = None
+JOB_HANDOVER_GRACE_SECONDS = 60
+JOB_LEASE_SECONDS = 900
+JOB_MAX_ATTEMPTS = 3
+JOBS_POLL_SECONDS = 1.0
+# Periodic jobs that belong to no workflow (workflows declare their own), with crontabs.
+PERIODIC_JOBS = {
+    "dsr.jobs.sweep": "* * * * *",
+    "dsr.notify.deliver_pending": "* * * * *",
+}
 # Load third-party adapters from the dsr.adapters entry-point group (tests switch this off).
 ADAPTER_ENTRY_POINTS = True
 # The demo company (make run): its sources, served by local stand-ins, unless SOURCES is set.
@@ -59,7 +72,8 @@ MAIL_USE_TLS = False
 MAIL_USE_SSL = False
 MAIL_DEFAULT_SENDER = "CloudToko privacy team <privacy@cloudtoko.example>"
 MAIL_TIMEOUT = 10
-# Send queued mail right after the commit that queued it (`flask outbox send` catches up).
+# Send queued mail right after the commit that queued it (a job); the periodic delivery and
+# `flask outbox send` catch up.
 OUTBOX_DELIVER_AFTER_COMMIT = True
 OUTBOX_MAX_ATTEMPTS = 10
 # The address people reach dsr at, for links in e-mails.

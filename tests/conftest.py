@@ -26,12 +26,13 @@ from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from dsr import create_app
+from dsr import create_app, jobs
 from dsr.auth import hash_password
 from dsr.extensions import db
 from dsr.models import OutboxMessage, Request, User, UserRole
@@ -53,8 +54,6 @@ def config_for(database_url: str) -> dict[str, object]:
         "REMEMBER_COOKIE_SECURE": False,
         "HOLIDAY_COUNTRY": "DE",
         "ADAPTER_ENTRY_POINTS": False,
-        # Jobs run in the request that starts them, so that no thread outlives its test.
-        "BACKGROUND_JOBS": False,
         "OUTBOX_DELIVER_AFTER_COMMIT": False,
     }
 
@@ -166,33 +165,87 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     yield from _postgres_database(request)
 
 
+def _settle(app: Flask, seconds: float) -> None:
+    with app.app_context():
+        try:
+            deadline = time.monotonic() + seconds
+            while jobs.unfinished() or jobs.queue().pending_count():
+                assert time.monotonic() < deadline, "jobs still unfinished"
+                time.sleep(0.01)
+        finally:
+            db.session.remove()
+
+
+def settled(app: Flask, seconds: float = 30) -> None:
+    """Wait until the consumer has run every job handed to it (and what those declared), as a
+    person would wait for the page to show the outcome."""
+    contextvars.Context().run(_settle, app, seconds)
+
+
 class IsolatedClient(FlaskClient):
     """A test client whose every request runs in a fresh context of its own, as in production,
     even while the test itself holds an app context open (so `g`, the signed-in user and the
-    database session are never shared between a test and its requests)."""
+    database session are never shared between a test and its requests). After each request
+    it waits for the jobs that request handed to the consumer."""
 
     def open(self, *args: Any, **kwargs: Any) -> TestResponse:
         response: TestResponse = contextvars.Context().run(super().open, *args, **kwargs)
+        settled(self.application)
         return response
 
 
 class IsolatedCliRunner(FlaskCliRunner):
-    """A CLI runner whose commands run in a fresh context of their own, as from a shell."""
+    """A CLI runner whose commands run in a fresh context of their own, as from a shell, and
+    that waits for the jobs a command handed to the consumer."""
 
     def invoke(self, *args: Any, **kwargs: Any) -> Result:
         result: Result = contextvars.Context().run(super().invoke, *args, **kwargs)
+        settled(self.app)
         return result
 
 
+@contextmanager
+def consuming(app: Flask, wait: bool = True) -> Iterator[Any]:
+    """A real consumer of the app's queue, in threads of the test process. With `wait`, a
+    commit outside the consumer returns once the jobs it handed over have run (and what they
+    declared), so that a test, like a person reloading the page, sees their outcome."""
+    with app.app_context():
+        consumer = jobs.queue().create_consumer(
+            workers=2, worker_type="thread", periodic=False, initial_delay=0.005,
+            backoff=1.2, max_delay=0.02, check_worker_health=False)
+    workers = {thread for _, thread in consumer.worker_threads}
+
+    def wait_for_jobs(session: Session) -> None:
+        if threading.current_thread() not in workers and session.info.get("dsr.jobs.handed"):
+            settled(app)
+
+    consumer._set_signal_handlers = lambda: None  # the test runner keeps its own
+    consumer.start()
+    if wait:
+        event.listen(Session, "after_commit", wait_for_jobs)
+    try:
+        yield consumer
+    finally:
+        if wait:
+            event.remove(Session, "after_commit", wait_for_jobs)
+        consumer.stop(graceful=True)
+
+
 def app_on(database_url: str, **overrides: Any) -> Iterator[Flask]:
-    """An app on `database_url` with test clients that isolate requests, in an app context."""
+    """An app on `database_url` with test clients that isolate requests, in an app context,
+    its jobs consumed by a real consumer on SQLite storage of its own."""
+    queue_folder = tempfile.mkdtemp(prefix="dsr-jobs-")
+    overrides.setdefault("JOBS_URL", f"sqlite:///{queue_folder}/jobs.sqlite")
     app = create_app(config_for(database_url) | overrides)
     app.test_client_class = IsolatedClient
     app.test_cli_runner_class = IsolatedCliRunner
-    with app.app_context():
+    with consuming(app), app.app_context():
         yield app
+        settled(app)
         db.session.remove()
+    with app.app_context():
         db.engine.dispose()
+    shutil.rmtree(queue_folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -365,8 +418,19 @@ CHROMIUM_ARGS = [
 
 @contextmanager
 def served(app: Flask) -> Iterator[str]:
-    """Serve `app` on a free port of 127.0.0.1 in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """Serve `app` on a free port of 127.0.0.1 in a thread; yield its base URL. Each answer
+    is sent once the jobs its request handed over have run, as a person would wait."""
+
+    def settling(environ: Any, start_response: Any) -> list[bytes]:
+        response = app(environ, start_response)
+        try:
+            body = list(response)
+        finally:
+            getattr(response, "close", lambda: None)()
+        settled(app)
+        return body
+
+    server = make_server("127.0.0.1", 0, settling, threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

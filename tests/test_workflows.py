@@ -7,7 +7,7 @@ import sys
 import pytest
 
 import workflows
-from dsr.engine import resolve
+from dsr.names import resolve
 from tests.test_engine import TRIGGER_CASES
 
 WORKFLOWS = workflows.load()

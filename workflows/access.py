@@ -1,7 +1,7 @@
 """Access requests (GDPR Art. 15): the subject asks what the company holds on them."""
 
 from workflows import Workflow
-from workflows.common import extension, rejection, verification, withdrawal
+from workflows.common import COLLECTED, EXPIRY, extension, rejection, verification, withdrawal
 
 OPEN = ["verified", "collecting", "in_review", "approved"]
 
@@ -17,19 +17,20 @@ WORKFLOW: Workflow = {
     "transitions": [
         *verification(),
         {"trigger": "start_collection", "label": "Start collection", "source": ["verified"],
-         "dest": "collecting", "roles": ["staff"]},
+         "dest": "collecting", "roles": ["staff"], "jobs": ["dsr.access.jobs.collect"]},
         {"trigger": "finish_collection", "label": "Collection finished",
          "source": ["collecting"], "dest": "in_review", "roles": ["staff", "system"],
-         "conditions": ["dsr.engine.guards.every_source_answered"]},
+         "conditions": [COLLECTED]},
         {"trigger": "approve", "label": "Approve release", "source": ["in_review"],
          "dest": "approved", "roles": ["staff"]},
         {"trigger": "release", "label": "Release to subject", "source": ["approved"],
          "dest": "fulfilled", "roles": ["staff", "system"],
-         "after": ["dsr.engine.effects.tell_ready"]},
+         "after": ["dsr.access.effects.tell_ready"]},
         {"trigger": "close", "label": "Close", "source": ["fulfilled"], "dest": "closed",
          "roles": ["staff", "system"]},
         rejection(OPEN),
         withdrawal(OPEN),
         extension(OPEN),
     ],
+    "periodic": [EXPIRY],
 }

@@ -8,7 +8,18 @@ that partial approval is normal and one slow source holds back only its own chan
 """
 
 from workflows import Transition, Workflow
-from workflows.common import EFFECTS, GUARDS, extension, rejection, verification, withdrawal
+from workflows.common import (
+    COLLECTED,
+    EXPIRY,
+    extension,
+    rejection,
+    verification,
+    withdrawal,
+)
+
+GUARDS = "dsr.corrections.guards"
+EFFECTS = "dsr.corrections.effects"
+JOBS = "dsr.corrections.jobs"
 
 OPEN = ["verified", "collecting", "in_review"]
 
@@ -33,17 +44,18 @@ WORKFLOW: Workflow = {
     "transitions": [
         *verification(),
         {"trigger": "start_collection", "label": "Read current values", "source": ["verified"],
-         "dest": "collecting", "roles": ["staff"]},
+         "dest": "collecting", "roles": ["staff"], "jobs": [f"{JOBS}.collect"]},
         {"trigger": "finish_collection", "label": "Collection finished",
          "source": ["collecting"], "dest": "in_review", "roles": ["staff", "system"],
-         "conditions": [f"{GUARDS}.every_source_answered"]},
+         "conditions": [COLLECTED]},
         {"trigger": "decide", "label": "Send decisions", "source": ["in_review"],
          "dest": "decided", "roles": ["staff"],
          "conditions": [f"{GUARDS}.every_change_decided"],
-         "after": [f"{EFFECTS}.start_cooling_off", f"{EFFECTS}.tell_decisions"]},
+         "after": [f"{EFFECTS}.start_cooling_off", f"{EFFECTS}.tell_decisions"],
+         "jobs": [f"{JOBS}.apply_or_close"]},
         {"trigger": "apply", "label": "Apply approved changes", "source": ["decided"],
          "dest": "applying", "roles": ["staff", "system"],
-         "conditions": [f"{GUARDS}.a_change_approved"]},
+         "conditions": [f"{GUARDS}.a_change_approved"], "jobs": [f"{JOBS}.write_back"]},
         {"trigger": "confirm_applied", "label": "Confirm applied", "source": ["applying"],
          "dest": "applied", "roles": ["staff", "system"],
          "conditions": [f"{GUARDS}.every_approved_change_applied", f"{GUARDS}.a_change_applied"],
@@ -56,4 +68,5 @@ WORKFLOW: Workflow = {
         ending(withdrawal(OPEN)),
         extension(OPEN),
     ],
+    "periodic": [EXPIRY, {"job": f"{JOBS}.apply_due", "crontab": "*/5 * * * *"}],
 }

@@ -8,7 +8,11 @@ is told, or the notice is deferred under a gag order until a date, after which
 """
 
 from workflows import Workflow
-from workflows.common import EFFECTS, GUARDS
+from workflows.common import COLLECTED
+
+GUARDS = "dsr.disclosures.guards"
+EFFECTS = "dsr.disclosures.effects"
+JOBS = "dsr.disclosures.jobs"
 
 WORKFLOW: Workflow = {
     "name": "disclosure",
@@ -29,13 +33,14 @@ WORKFLOW: Workflow = {
                         f"{GUARDS}.narrowing_explained"],
          "after": [f"{EFFECTS}.record_approval"]},
         {"trigger": "refuse", "label": "Refuse", "source": ["legal_review"], "dest": "refused",
-         "roles": ["legal"], "fields": ["reason"], "conditions": [f"{GUARDS}.reason_given"],
-         "after": [f"{EFFECTS}.keep_reason"]},
+         "roles": ["legal"], "fields": ["reason"],
+         "conditions": ["dsr.engine.guards.reason_given"],
+         "after": ["dsr.engine.effects.keep_reason"]},
         {"trigger": "start_collection", "label": "Start collection", "source": ["approved"],
-         "dest": "collecting", "roles": ["legal"]},
+         "dest": "collecting", "roles": ["legal"], "jobs": [f"{JOBS}.collect"]},
         {"trigger": "review_package", "label": "Package reviewed", "source": ["collecting"],
          "dest": "package_reviewed", "roles": ["legal"],
-         "conditions": [f"{GUARDS}.every_source_answered"],
+         "conditions": [COLLECTED],
          "after": [f"{EFFECTS}.seal_package"]},
         {"trigger": "disclose", "label": "Record disclosure", "source": ["package_reviewed"],
          "dest": "disclosed", "roles": ["legal"], "fields": ["delivery"],
@@ -49,7 +54,7 @@ WORKFLOW: Workflow = {
         {"trigger": "defer_notification", "label": "Defer notification (gag order)",
          "source": ["disclosed", "notification_deferred"], "dest": "notification_deferred",
          "roles": ["legal"], "fields": ["reason", "until"],
-         "conditions": [f"{GUARDS}.reason_given", f"{GUARDS}.until_ahead"],
+         "conditions": ["dsr.engine.guards.reason_given", f"{GUARDS}.until_ahead"],
          "after": [f"{EFFECTS}.keep_gag"]},
         {"trigger": "close", "label": "Close", "source": ["subject_notified"], "dest": "closed",
          "roles": ["legal"]},
@@ -57,4 +62,5 @@ WORKFLOW: Workflow = {
          "source": ["received", "legal_review", "approved", "collecting"], "dest": "withdrawn",
          "roles": ["legal"], "after": [f"{EFFECTS}.drop_collected"]},
     ],
+    "periodic": [{"job": f"{JOBS}.notify_due", "crontab": "15 6 * * *"}],
 }

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from dsr import audit, collection, engine, jobs, notify
+from dsr import audit, collection, engine
 from dsr.actors import Actor
 from dsr.api.openapi import document
 from dsr.api.schemas import NewRequest
@@ -89,7 +89,6 @@ def submit_request() -> ResponseReturnValue:
     case = submit(body.type, str(body.email), body.name.strip(), body.message,
                   [change.proposal() for change in body.changes])
     db.session.commit()
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return jsonify(id=case.reference, state=case.state), 202
 
 
@@ -154,7 +153,6 @@ def post_transition(reference: str) -> ResponseReturnValue:
         abort(400, description=MESSAGE)
     engine.fire(case, trigger, actor=g.actor, version=version, **body)
     db.session.commit()
-    jobs.after_transition(case, trigger, g.actor)
     return jsonify(_summary(case) | {
         "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
     })

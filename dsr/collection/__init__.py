@@ -1,16 +1,20 @@
-"""Collection: ask every source of a request what it holds on the subject, concurrently, each
-with a time limit, and store what came back and how each source fared.
+"""Collection: ask every source of a request what it holds on the subject, each with a time
+limit, and store what came back and how each source fared.
 
 Sources that know the customer account (`identifies` in SOURCES) are asked first, by the
 verified e-mail address; the customer numbers and account IP addresses they hold then widen
-the identity every other source is asked with. collect() is a job, like a command: it commits
-as it goes, so that staff see a collection in progress. A failed source is retried alone.
+the identity every other source is asked with. start() hands one job per source to the queue
+(dsr.collection.jobs); collect() asks them at once in threads, for commands and benchmarks.
+A failed source is retried alone. A scope (a function named by its dotted path) narrows whom
+the sources are asked about and which findings are kept; a follow-up trigger is fired once
+every source answered. Collection knows neither: the workflow that starts it names them.
 """
 
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from typing import cast
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -22,15 +26,20 @@ from dsr.adapters.registry import Source, configured
 from dsr.categories import Category, mask
 from dsr.database import utcnow
 from dsr.extensions import db
+from dsr.jobs import declare as declare_job
 from dsr.models import FoundItem, Request, SourceRun
+from dsr.names import resolve
 
 log = logging.getLogger(__name__)
 
-_Outcome = tuple[list[Finding], list[str]]
+Outcome = tuple[list[Finding], list[str]]
 Keep = Callable[[Finding], bool]
+Scope = Callable[[Request], tuple[SubjectIdentity, Keep | None]]
+ASK = "dsr.collection.jobs.ask"
 
 
-def _lookup(adapter: SourceAdapter, subject: SubjectIdentity) -> _Outcome:
+def lookup(adapter: SourceAdapter, subject: SubjectIdentity) -> Outcome:
+    """Ask one adapter; return its findings and warnings."""
     found = adapter.lookup(subject)
     return list(found), list(found.warnings) if isinstance(found, Findings) else []
 
@@ -70,104 +79,146 @@ def subject_of(request: Request) -> SubjectIdentity:
     return SubjectIdentity.of(request.requester_email)
 
 
-def widened(request: Request, subject: SubjectIdentity, found: Iterable[Finding] = ()
-            ) -> SubjectIdentity:
-    """Add the customer numbers and account IPs that identifying sources found: stored for
-    the request, or just `found` (what a narrowed collection does not store)."""
+def scoped(request: Request, scope: str | None) -> tuple[SubjectIdentity, Keep | None]:
+    """Whom to ask about and what to keep: as the scope named says, else the requester and
+    everything."""
+    if scope is None:
+        return subject_of(request), None
+    return cast(Scope, resolve(scope))(request)
+
+
+def widened(request: Request, subject: SubjectIdentity) -> SubjectIdentity:
+    """Add the customer numbers and account IPs that the request's identifying sources found
+    (kept on their runs, also what a narrowed collection does not store)."""
     customer_ids, ips = set(subject.customer_ids), set(subject.ips)
-    sources = configured()
-    stored = db.session.execute(select(FoundItem).where(
-        FoundItem.request_id == request.id,
-        FoundItem.source.in_([s.name for s in sources.values() if s.identifies]))).scalars()
-    seen = [(i.source, i.record_kind, i.record_key, i.category, i.value) for i in stored]
-    seen += [(f.source, f.record.kind, f.record.key, f.category.value, f.value) for f in found]
-    for source_name, kind, key, category, value in seen:
-        source = sources.get(source_name)
-        if source is None or source.identifies is None:
-            continue
-        if kind == source.identifies:
-            customer_ids.add(key)
-        if category == Category.IP.value:
-            ips.add(value)
+    for run in runs_of(request).values():
+        customer_ids.update(run.identity.get("customer_ids", []))
+        ips.update(run.identity.get("ips", []))
     return replace(subject, customer_ids=frozenset(customer_ids), ips=frozenset(ips))
 
 
-def collect(
-    request: Request, *, actor: Actor, sources: Iterable[str] | None = None,
-    subject: SubjectIdentity | None = None, keep: Keep | None = None,
-) -> dict[str, SourceRun]:
-    """Ask `sources` (default: every configured source) about the request's subject (or
-    `subject`); store only the findings `keep` accepts, if given."""
+def _identity(source: Source, findings: Iterable[Finding]) -> dict[str, list[str]]:
+    """What an identifying source's findings add to the subject's identity."""
+    if source.identifies is None:
+        return {}
+    customer_ids = {f.record.key for f in findings if f.record.kind == source.identifies}
+    ips = {f.value for f in findings if f.category == Category.IP}
+    return {"customer_ids": sorted(customer_ids), "ips": sorted(ips)}
+
+
+def _plan(request: Request, sources: Iterable[str] | None, scope: str | None
+          ) -> list[str]:
+    """The sources to ask: those named (default: all); every one when an identifying source
+    is among them or the collection is scoped (what it finds widens the others' search)."""
     available = configured()
     names = sorted(sources if sources is not None else available)
     unknown = set(names) - set(available)
     if unknown:
         raise ValueError(f"no such source: {', '.join(sorted(unknown))}")
-    if keep is not None or any(available[name].identifies for name in names):
-        # What an identifying source finds widens everyone else's search: ask them all again.
+    if scope is not None or any(available[name].identifies for name in names):
         names = sorted(available)
-    subject = subject or subject_of(request)
+    return names
+
+
+def _begin(request: Request, actor: Actor, names: list[str], state: str, scope: str | None,
+           follow_up: str | None) -> dict[str, SourceRun]:
+    """Put the runs of `names` in `state` (others keep what they have), audited."""
     runs = runs_of(request)
+    first = {n for n in names if configured()[n].identifies}
     for name in names:
         if name not in runs:
             runs[name] = SourceRun(request_id=request.id, source=name, attempts=0)
             db.session.add(runs[name])
         run = runs[name]
-        run.state, run.error, run.warnings, run.finished_at = "running", None, [], None
-        run.started_at, run.attempts = utcnow(), run.attempts + 1
+        run.state = state if (name in first or not first or state == "running") else "waiting"
+        run.error, run.warnings, run.finished_at, run.started_at = None, [], None, utcnow()
+        run.scope, run.follow_up = scope, follow_up
+        if state == "running":
+            run.attempts += 1
     audit.record("collection.started", actor=actor, request_id=request.id, sources=names)
-    db.session.commit()
+    db.session.flush()
+    return runs
 
+
+def start(request: Request, actor: Actor, sources: Iterable[str] | None = None, *,
+          scope: str | None = None, then: str | None = None) -> None:
+    """Queue the collection of `sources` (default: every source), in the caller's
+    transaction: one job per source, the identifying ones first. A retry of some sources
+    asks as the collection they belong to was started (its scope and follow-up)."""
+    earlier = next(iter(runs_of(request).values()), None)
+    if sources is not None and earlier is not None:
+        scope, then = earlier.scope, earlier.follow_up
+    names = _plan(request, sources, scope)
+    runs = _begin(request, actor, names, "queued", scope, then)
+    for name in names:
+        if runs[name].state == "queued":
+            declare_job(ASK, runs[name].id, actor.ref)
+
+
+def collect(
+    request: Request, *, actor: Actor, sources: Iterable[str] | None = None,
+    scope: str | None = None,
+) -> dict[str, SourceRun]:
+    """Ask `sources` (default: every configured source) now, at once, each within
+    SOURCE_TIMEOUT, and store what they found; commits as it goes, like a command."""
+    available = configured()
+    names = _plan(request, sources, scope)
+    runs = _begin(request, actor, names, "running", scope, None)
+    db.session.commit()
+    subject, keep = scoped(request, scope)
     first = [available[n] for n in names if available[n].identifies]
     rest = [available[n] for n in names if not available[n].identifies]
-    # Widen by everything the identifying sources found, also what `keep` does not store.
-    found = _ask(request, first, subject, runs, actor, keep)
-    _ask(request, rest, widened(request, subject, found), runs, actor, keep)
+    _ask(request, first, subject, runs, actor, keep)
+    _ask(request, rest, widened(request, subject), runs, actor, keep)
     return runs
 
 
 def _ask(request: Request, sources: list[Source], subject: SubjectIdentity,
-         runs: dict[str, SourceRun], actor: Actor, keep: Keep | None) -> list[Finding]:
+         runs: dict[str, SourceRun], actor: Actor, keep: Keep | None) -> None:
     """Ask `sources` at once, wait at most SOURCE_TIMEOUT, record each outcome, commit."""
     if not sources:
-        return []
-    answered: list[Finding] = []
+        return
     timeout = float(current_app.config["SOURCE_TIMEOUT"])
     pool = ThreadPoolExecutor(max_workers=min(len(sources), 8), thread_name_prefix="dsr-collect")
-    futures: dict[str, Future[_Outcome]] = {
-        s.name: pool.submit(_lookup, s.adapter, subject) for s in sources
+    futures: dict[str, Future[Outcome]] = {
+        s.name: pool.submit(lookup, s.adapter, subject) for s in sources
     }
     wait(futures.values(), timeout=timeout)
     # A source that has not answered by now is recorded as failed; its thread is left to end
     # on its own (a thread cannot be stopped), and whatever it returns later is ignored.
     pool.shutdown(wait=False, cancel_futures=True)
-
-    for name, future in futures.items():
-        run = runs[name]
-        run.finished_at = utcnow()
-        if not future.done():
-            _fail(request, run, f"{name}: no answer within {timeout:g} seconds.", actor)
-            continue
-        try:
-            findings, warnings = future.result()
-        except SourceError as error:
-            _fail(request, run, str(error), actor)
-            continue
-        except Exception as error:  # an adapter's bug must not stop the other sources
-            # The type only: an exception's message may quote personal data.
-            log.error("source %s failed unexpectedly: %s", name, type(error).__name__)
-            _fail(request, run, f"{name}: unexpected error in the adapter "
-                                f"({type(error).__name__}).", actor)
-            continue
-        answered += findings
-        if keep is not None:
-            findings = [f for f in findings if keep(f)]
-        _store(request, name, findings)
-        run.state, run.findings, run.warnings = "done", len(findings), warnings
-        audit.record("collection.source_done", actor=actor, request_id=request.id,
-                     source=name, count=len(findings))
+    for source in sources:
+        record(request, source, runs[source.name], futures[source.name], timeout, actor, keep)
     db.session.commit()
-    return answered
+
+
+def record(request: Request, source: Source, run: SourceRun, future: Future[Outcome],
+           timeout: float, actor: Actor, keep: Keep | None) -> None:
+    """Record how one source's lookup went, and store what it found (only what `keep`
+    accepts, if given), in the caller's transaction."""
+    name = source.name
+    run.finished_at = utcnow()
+    if not future.done():
+        _fail(request, run, f"{name}: no answer within {timeout:g} seconds.", actor)
+        return
+    try:
+        findings, warnings = future.result()
+    except SourceError as error:
+        _fail(request, run, str(error), actor)
+        return
+    except Exception as error:  # an adapter's bug must not stop the other sources
+        # The type only: an exception's message may quote personal data.
+        log.error("source %s failed unexpectedly: %s", name, type(error).__name__)
+        _fail(request, run, f"{name}: unexpected error in the adapter "
+                            f"({type(error).__name__}).", actor)
+        return
+    run.identity = _identity(source, findings)
+    if keep is not None:
+        findings = [f for f in findings if keep(f)]
+    _store(request, name, findings)
+    run.state, run.findings, run.warnings = "done", len(findings), warnings
+    audit.record("collection.source_done", actor=actor, request_id=request.id,
+                 source=name, count=len(findings))
 
 
 def _fail(request: Request, run: SourceRun, message: str, actor: Actor) -> None:
@@ -189,42 +240,3 @@ def _store(request: Request, source: str, findings: list[Finding]) -> None:
         )
         for f in findings
     )
-
-
-def finish_if_complete(request: Request, runs: dict[str, SourceRun]) -> bool:
-    """Move a collecting request on to review once every source answered; commit. With no
-    source configured nothing was asked, and staff decide themselves."""
-    from dsr import engine
-
-    follows = any(t["trigger"] == "finish_collection"
-                  for t in engine.workflow_for(request.type)["transitions"])
-    if not follows or request.state != "collecting" or not runs \
-            or any(r.state != "done" for r in runs.values()):
-        return False
-    from dsr.actors import SYSTEM
-
-    engine.fire(request, "finish_collection", actor=SYSTEM)
-    db.session.commit()
-    return True
-
-
-def run_job(request_id: int, actor: Actor, sources: list[str] | None = None) -> None:
-    """Collect for one request and move it on when complete (a job: it owns its session)."""
-    request = db.session.get(Request, request_id)
-    if request is None or request.state != "collecting":
-        return
-    if request.type == "disclosure":  # only what legal approved, about whom they approved
-        from dsr.disclosures import scope
-
-        subject, keep = scope(request)
-        runs = collect(request, actor=actor, sources=sources, subject=subject, keep=keep)
-    else:
-        runs = collect(request, actor=actor, sources=sources)
-    finish_if_complete(request, runs_of(request) if sources else runs)
-
-
-def start(request: Request, actor: Actor, sources: list[str] | None = None) -> None:
-    """Run collection for `request` after the caller's commit (a job, see dsr.jobs)."""
-    from dsr.jobs import launch
-
-    launch(f"collection-{request.id}", run_job, request.id, actor, sources)

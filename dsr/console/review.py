@@ -3,14 +3,14 @@ sources hold now, then follow its write-back, retry what failed and tick off man
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from dsr import corrections, notify
+from dsr import corrections
 from dsr.actors import Actor
 from dsr.auth import roles_required
 from dsr.categories import Category, mask
@@ -114,7 +114,6 @@ def retry(reference: str, target_id: int) -> ResponseReturnValue:
         return _render_request(case, status=409)
     actor = Actor.for_user(current_user)
     writeback.retry(case, target, actor)
-    writeback.start(case, actor, [target.id])
     flash(f"Writing to {target.source} again.", "success")
     return redirect(url_for("console.request_page", reference=case.reference) + "#changes")
 
@@ -139,6 +138,5 @@ def done(reference: str, target_id: int) -> ResponseReturnValue:
         return _render_request(case, status=409)
     writeback.mark_done(case, target, form.note.data or "", Actor.for_user(current_user),
                         current_user.id)
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     flash("Task done.", "success")
     return redirect(url_for("console.request_page", reference=case.reference) + "#changes")

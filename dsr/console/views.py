@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from dsr import audit, collection, disclosures, engine, jobs
+from dsr import audit, collection, disclosures, engine
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
@@ -179,7 +179,6 @@ def transition(reference: str) -> Response | tuple[str, int]:
         case = _staff_request(reference)
         flash(error.message, "error")
         return _render_request(case, form, error.status)
-    jobs.after_transition(case, trigger, actor)
     flash(f"Done: the request is now {case.state.replace('_', ' ')}.", "success")
     return redirect(url_for("console.request_page", reference=case.reference))
 
@@ -198,6 +197,7 @@ def retry_source(reference: str, source: str) -> ResponseReturnValue:
         flash("Sources can be asked again only while the request is collecting.", "error")
         return _render_request(case, status=409)
     collection.start(case, Actor.for_user(current_user), [source])
+    db.session.commit()
     flash(f"Asking {source} again.", "success")
     return redirect(url_for("console.request_page", reference=case.reference))
 

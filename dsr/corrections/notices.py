@@ -13,6 +13,7 @@ from dsr.corrections import changes_of
 from dsr.extensions import db
 from dsr.models import ChangeTarget, RecipientNotice, Request
 from dsr.models.corrections import ELSEWHERE
+from dsr.subjects.sign_in import send_sign_in_link
 
 
 def stop_serializer() -> URLSafeTimedSerializer:
@@ -28,8 +29,6 @@ def stop_link_max_age() -> int:
 def tell_decisions(request: Request) -> None:
     """Mail the subject a sign-in link to the decisions; the mail names each change and says
     why one was refused, and the rights that follow (Art. 12(4), Art. 16)."""
-    from dsr.portal.subject import send_sign_in_link
-
     changes = changes_of(request)
     send_sign_in_link(
         request.requester_email, kind="decisions", template="decisions",
@@ -89,8 +88,6 @@ def _told(target: ChangeTarget) -> str:
 
 def tell_applied(request: Request) -> None:
     """Mail the subject a sign-in link to the outcome: what is corrected and who was told."""
-    from dsr.portal.subject import send_sign_in_link
-
     send_sign_in_link(
         request.requester_email, kind="applied", template="applied", request_id=request.id,
         name=request.requester_name, reference=request.reference,

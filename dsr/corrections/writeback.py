@@ -1,21 +1,24 @@
 """Writing approved changes back: each source is written through its adapter's `correct` and
 then read again, and a target counts as corrected only when the read-back value is the new one.
 
-Sources are written at once, each within SOURCE_TIMEOUT, so that a slow source holds back only
-its own targets. A failed target keeps its error for staff and is retried alone. A change to an
-e-mail address waits until its cooling-off period is over; `flask corrections apply-due`
-(meant for cron) writes the changes that have become due.
+Each target is one job on the queue (dsr.corrections.jobs.write_target), written within
+SOURCE_TIMEOUT, so that a slow source holds back only its own targets. A write claims its target
+with a conditional UPDATE, so it is never written by two jobs at once; a target whose writer
+died is read back before it is written again. A failed target keeps its error for staff and is
+retried alone. A change to an e-mail address waits until its cooling-off period is over; the
+periodic job dsr.corrections.jobs.apply_due (and `flask corrections apply-due`) writes the
+changes that have come due.
 """
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 
-from dsr import audit, engine, notify
+from dsr import audit, engine, jobs
 from dsr.actors import SYSTEM, Actor
 from dsr.adapters import (
     CorrectableAdapter,
@@ -34,6 +37,7 @@ from dsr.extensions import db
 from dsr.models import ChangeTarget, ProposedChange, Request
 
 log = logging.getLogger(__name__)
+WRITE = "dsr.corrections.jobs.write_target"
 
 # (target id, where, what, new value): what a source's writer needs, free of the session.
 _Work = tuple[int, RecordRef, Category, str]
@@ -63,11 +67,21 @@ def _identity(request: Request, targets: list[ChangeTarget]) -> SubjectIdentity:
     return replace(subject, emails=subject.emails | new)
 
 
-def _write(adapter: CorrectableAdapter, work: list[_Work], subject: SubjectIdentity
-           ) -> dict[int, _Outcome]:
-    """Write each change to one source, then read the subject again to confirm them."""
+def _write(adapter: CorrectableAdapter, work: list[_Work], subject: SubjectIdentity,
+           read_first: bool = False) -> dict[int, _Outcome]:
+    """Write each change to one source, then read the subject again to confirm them. With
+    `read_first`, a change the source already holds is confirmed without writing it."""
     outcomes: dict[int, _Outcome] = {}
     written: list[_Work] = []
+    if read_first:
+        try:
+            held = list(adapter.lookup(subject))
+        except Exception:  # then written as usual, and read back after
+            held = []
+        for target_id, ref, category, value in work:
+            if any(f.record == ref and same_value(category, f.value, value) for f in held):
+                outcomes[target_id] = ("confirmed", None)
+        work = [w for w in work if w[0] not in outcomes]
     for target_id, ref, category, value in work:
         try:
             adapter.correct(ref, {category: value})
@@ -97,68 +111,89 @@ def _write(adapter: CorrectableAdapter, work: list[_Work], subject: SubjectIdent
     return outcomes
 
 
-def _claim(targets: list[ChangeTarget]) -> list[ChangeTarget]:
-    """Claim targets for this write-back, in one transaction, so that no other run writes them
-    at the same time; and end their changes' stop links, since the change is now being made
-    (a stop that committed first wins: its change is skipped). Commits."""
-    claimed = []
-    for change_id in sorted({t.change_id for t in targets}):
-        started = changed_rows(db.session.execute(
-            update(ProposedChange)
-            .where(ProposedChange.id == change_id, ProposedChange.state.in_(TO_APPLY))
-            .values(stop_nonce=None)))
-        for target in (t for t in targets if t.change_id == change_id and started):
-            if changed_rows(db.session.execute(
-                    update(ChangeTarget)
-                    .where(ChangeTarget.id == target.id, ChangeTarget.state == "pending")
-                    .values(state="writing", attempts=ChangeTarget.attempts + 1))):
-                claimed.append(target)
+def _claim(target_id: int) -> tuple[ChangeTarget, bool] | None:
+    """Claim a target for this write, so that no other run writes it at the same time: one
+    waiting to be written, or one whose writer died (still "writing" past JOB_LEASE_SECONDS).
+    The change's stop link ends, since the change is now being made (a stop that committed
+    first wins: its change is not made). Commits. Return the target and whether an earlier
+    write may have reached the source; a target another job is writing now makes this one
+    wait (jobs.Busy)."""
+    target = db.session.get(ChangeTarget, target_id)
+    if target is None:
+        return None
+    stale = jobs.stale_before()
+    interrupted = target.state == "writing"
+    started = changed_rows(db.session.execute(
+        update(ProposedChange)
+        .where(ProposedChange.id == target.change_id, ProposedChange.state.in_(TO_APPLY),
+               or_(ProposedChange.apply_after.is_(None), ProposedChange.apply_after <= utcnow()))
+        .values(stop_nonce=None)))
+    claimed = started and changed_rows(db.session.execute(
+        update(ChangeTarget)
+        .where(ChangeTarget.id == target.id,
+               or_(ChangeTarget.state == "pending",
+                   and_(ChangeTarget.state == "writing", ChangeTarget.updated_at < stale)))
+        .values(state="writing", attempts=ChangeTarget.attempts + 1)))
     db.session.commit()
-    return claimed
+    if not claimed and interrupted:
+        raise jobs.Busy
+    return (target, interrupted) if claimed else None
+
+
+def start(request: Request, actor: Actor, only: Iterable[int] | None = None) -> int:
+    """Queue a write for each of the request's due targets (or only those named), in the
+    caller's transaction; return how many."""
+    targets = due_targets(request, only)
+    for target in targets:
+        jobs.declare(WRITE, target.id, actor.ref)
+    return len(targets)
+
+
+def write_target(target_id: int, actor: Actor) -> bool:
+    """Write one claimed target and read it back; record the outcome, settle its request.
+    A target whose earlier writer died is read first and written only if the new value is
+    not there yet, so that it is never written twice. Commits; return whether it was tried."""
+    claim = _claim(target_id)
+    if claim is None:
+        return False
+    target, interrupted = claim
+    request = db.session.get(Request, target.change.request_id)
+    assert request is not None
+    name = target.source
+    source = configured().get(name)
+    if source is None or not isinstance(source.adapter, CorrectableAdapter):
+        outcome: _Outcome = ("manual", f"{name}: dsr does not write to this source.")
+    else:
+        work = [(target.id, RecordRef(name, target.record_kind, target.record_key,
+                                      target.record_field),
+                 Category(target.change.category), target.change.proposed_value)]
+        subject = _identity(request, [target])
+        timeout = float(current_app.config["SOURCE_TIMEOUT"])
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dsr-write")
+        future = pool.submit(_write, source.adapter, work, subject, interrupted)
+        wait([future], timeout=timeout)
+        pool.shutdown(wait=False, cancel_futures=True)
+        # Not done in time: it may still be written; a retry reads it back before writing.
+        outcome = future.result()[target.id] if future.done() else (
+            "failed", f"{name}: no answer within {timeout:g} seconds.")
+    target.state, target.error = outcome
+    audit.record(f"target.{target.state}", actor=actor, request_id=request.id,
+                 change=target.change_id, source=target.source)
+    db.session.commit()
+    settle(request)
+    return True
 
 
 def write_back(request: Request, actor: Actor, only: Iterable[int] | None = None) -> int:
-    """Write the request's due targets (or only those named), record each outcome, and move
-    the changes and the request on; commits. Return how many targets were tried."""
-    targets = _claim(due_targets(request, only))
-    if not targets:
-        return 0
-    sources = configured()
-    by_source: dict[str, list[ChangeTarget]] = {}
-    for target in targets:
-        by_source.setdefault(target.source, []).append(target)
-    subject = _identity(request, targets)
-
-    timeout = float(current_app.config["SOURCE_TIMEOUT"])
-    pool = ThreadPoolExecutor(max_workers=min(len(by_source), 8), thread_name_prefix="dsr-write")
-    futures: dict[str, Future[dict[int, _Outcome]]] = {}
-    outcomes: dict[int, _Outcome] = {}
-    for name, group in by_source.items():
-        source = sources.get(name)
-        if source is None or not isinstance(source.adapter, CorrectableAdapter):
-            outcomes |= {t.id: ("manual", f"{name}: dsr does not write to this source.")
-                         for t in group}
+    """Write the request's due targets (or only those named) now, one after the other, and
+    move the changes and the request on; commits. Return how many targets were tried."""
+    tried = 0
+    for target in due_targets(request, only):
+        try:
+            tried += write_target(target.id, actor)
+        except jobs.Busy:  # a job is writing it right now
             continue
-        work = [(t.id, RecordRef(name, t.record_kind, t.record_key, t.record_field),
-                 Category(t.change.category), t.change.proposed_value) for t in group]
-        futures[name] = pool.submit(_write, source.adapter, work, subject)
-    wait(futures.values(), timeout=timeout)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for name, future in futures.items():
-        if future.done():
-            outcomes |= future.result()
-        else:  # it may still be written: a retry writes the same value again and reads it
-            outcomes |= {t.id: ("failed", f"{name}: no answer within {timeout:g} seconds.")
-                         for t in by_source[name]}
-
-    for target in targets:
-        target.state, target.error = outcomes[target.id]
-        audit.record(f"target.{target.state}", actor=actor, request_id=request.id,
-                     change=target.change_id, source=target.source)
-    db.session.commit()
-    settle(request)
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
-    return len(targets)
+    return tried
 
 
 def settle(request: Request) -> None:
@@ -195,12 +230,14 @@ def _settle(request: Request) -> None:
 
 
 def retry(request: Request, target: ChangeTarget, actor: Actor) -> None:
-    """Put a failed target back in line to be written (the caller starts the job); commits."""
+    """Put a failed target back in line and queue its write; commits."""
     target.state, target.error = "pending", None
     audit.record("target.retried", actor=actor, request_id=request.id,
                  change=target.change_id, source=target.source)
     db.session.commit()
     settle(request)
+    start(request, actor, [target.id])
+    db.session.commit()
 
 
 def mark_done(request: Request, target: ChangeTarget, note: str, actor: Actor,
@@ -214,22 +251,8 @@ def mark_done(request: Request, target: ChangeTarget, note: str, actor: Actor,
     settle(request)
 
 
-def run_job(request_id: int, actor: Actor, only: list[int] | None = None) -> None:
-    """Write back for one applying request (a job: it owns its session)."""
-    request = db.session.get(Request, request_id)
-    if request is not None and request.state == "applying":
-        write_back(request, actor, only)
-
-
-def start(request: Request, actor: Actor, only: list[int] | None = None) -> None:
-    """Write the request's due targets after the caller's commit (a job, see dsr.jobs)."""
-    from dsr.jobs import launch
-
-    launch(f"write-back-{request.id}", run_job, request.id, actor, only)
-
-
 def apply_due(actor: Actor = SYSTEM) -> int:
-    """Write every applying request's targets that have become due; return how many."""
+    """Write every applying request's targets that have become due, now; return how many."""
     ids = db.session.execute(
         select(Request.id).where(Request.type == "correction", Request.state == "applying")
         .order_by(Request.id)

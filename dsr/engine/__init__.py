@@ -2,21 +2,22 @@
 
 One model-less transitions.Machine per workflow, shared by all requests; the request's state
 is a column, and its version column makes two concurrent transitions from one state end with
-exactly one winner. The engine never commits: the view or command that calls it does.
+exactly one winner. The engine never commits: the view or command that calls it does. The
+jobs a transition declares are recorded with it and handed to the queue after that commit.
 """
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from transitions import EventData, Machine
 
 import workflows
-from dsr import audit, deadlines
-from dsr.actors import Actor
+from dsr import audit, deadlines, jobs
+from dsr.actors import SYSTEM, Actor
 from dsr.database import utcnow
 from dsr.engine.errors import (
     ConcurrentTransition,
@@ -28,7 +29,10 @@ from dsr.engine.errors import (
 )
 from dsr.extensions import db
 from dsr.models import Request, normalise_reference
+from dsr.names import resolve
 from workflows import Transition, Workflow
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ConcurrentTransition",
@@ -41,9 +45,11 @@ __all__ = [
     "fields_for",
     "find_request",
     "fire",
+    "follow",
     "machine_for",
     "open_request",
     "workflow_for",
+    "workflows_for",
 ]
 
 
@@ -55,6 +61,11 @@ def _workflows() -> dict[str, Workflow]:
 def workflow_for(request_type: str) -> Workflow:
     """Return the workflow that moves requests of `request_type`."""
     return _workflows()[request_type]
+
+
+def workflows_for(request_types: Iterable[str]) -> list[Workflow]:
+    """Return the workflows of several request types."""
+    return [workflow_for(t) for t in request_types]
 
 
 @cache
@@ -83,14 +94,6 @@ def machine_for(request_type: str) -> Machine:
         name=workflow["name"],
     )
     return machine
-
-
-def resolve(dotted: str) -> Callable[[EventData], Any]:
-    """Import a guard or effect named by its dotted path; fail loudly if it does not exist."""
-    module_name, _, attribute = dotted.rpartition(".")
-    module = __import__(module_name, fromlist=[attribute])
-    function: Callable[[EventData], Any] = getattr(module, attribute)
-    return function
 
 
 def find_request(reference: str, types: Iterable[str]) -> Request | None:
@@ -209,3 +212,22 @@ def fire(
             "Someone else changed this request at the same moment; reload it and try again.",
             allowed,
         ) from error
+    for name in spec.get("jobs", []):
+        jobs.declare(name, request.id, actor.ref)
+
+
+def follow(request_id: int, trigger: str) -> bool:
+    """Fire `trigger` as dsr itself, and commit; a refusal (it is no longer possible, a guard
+    says no, or someone moved the request first) leaves it to staff. Return whether it
+    moved."""
+    request = db.session.get(Request, request_id)
+    if request is None:
+        return False
+    try:
+        fire(request, trigger, actor=SYSTEM)
+        db.session.commit()
+    except TransitionError as error:
+        db.session.rollback()
+        log.info("request %s: %s was refused (%s)", request_id, trigger, type(error).__name__)
+        return False
+    return True

@@ -4,6 +4,7 @@ from dsr.models.audit import AuditEvent, AuditHead
 from dsr.models.collection import FoundItem, SourceRun
 from dsr.models.corrections import ChangeTarget, ProposedChange, RecipientNotice
 from dsr.models.disclosures import Disclosure, DisclosureDocument
+from dsr.models.jobs import Job
 from dsr.models.outbox import OutboxMessage, SubjectSignIn
 from dsr.models.requests import (
     STAFF_TYPES,
@@ -24,6 +25,7 @@ __all__ = [
     "Disclosure",
     "DisclosureDocument",
     "FoundItem",
+    "Job",
     "OutboxMessage",
     "ProposedChange",
     "RecipientNotice",

@@ -26,6 +26,13 @@ class SourceRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     findings: Mapped[int] = mapped_column(default=0)
+    # What an identifying source found that widens every other source's search (customer
+    # numbers, account IPs), kept even when the finding itself is not: purged with the request.
+    identity: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # How the collection was started, so that a retry asks the same way: the dotted name of
+    # what narrows whom to ask and what to keep, and the trigger fired once all answered.
+    scope: Mapped[str | None] = mapped_column(String(200))
+    follow_up: Mapped[str | None] = mapped_column(String(64))
 
 
 class FoundItem(Base):

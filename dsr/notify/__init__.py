@@ -1,21 +1,21 @@
 """E-mail through the transactional outbox: enqueue() writes a message in the caller's
-transaction; deliver_pending() hands pending messages to the SMTP server (Flask-Mail's
-MAIL_* settings), retrying with backoff. With no MAIL_SERVER nothing is sent, and in a demo
-the messages are read on the development mailbox page instead."""
+transaction, and declares the job that delivers it after the commit; deliver_pending() hands
+pending messages to the SMTP server (Flask-Mail's MAIL_* settings), retrying with backoff, and
+runs periodically too. With no MAIL_SERVER nothing is sent, and in a demo the messages are
+read on the development mailbox page instead."""
 
 import logging
 import smtplib
 import ssl
-import threading
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import current_app, render_template
 from sqlalchemy import select, update
 
-from dsr import audit
+from dsr import audit, jobs
 from dsr.actors import SYSTEM
 from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
@@ -24,6 +24,7 @@ from dsr.models import OutboxMessage
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=6)
 SENDING_LEASE = timedelta(minutes=10)
+DELIVER = "dsr.notify.deliver_pending"
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -45,6 +46,8 @@ def enqueue(kind: str, to: str, template: str, *, request_id: int | None = None,
                             body=body.strip() + "\n", request_id=request_id)
     db.session.add(message)
     audit.record("mail.queued", actor=SYSTEM, request_id=request_id, code=kind)
+    if current_app.config["MAIL_SERVER"] and current_app.config["OUTBOX_DELIVER_AFTER_COMMIT"]:
+        jobs.declare(DELIVER)  # so that the person waiting for the page never waits for SMTP
     return message
 
 
@@ -135,21 +138,3 @@ def deliver_pending(limit: int = 200) -> tuple[int, int]:
         log.warning("SMTP delivery failed: %s", type(error).__name__)
     db.session.commit()
     return sent, len(due) - sent
-
-
-def deliver_soon(app: Flask) -> threading.Thread | None:
-    """After a commit that queued mail, send it from a background thread, so that the person
-    waiting for the page never waits for the SMTP server."""
-    if not app.config["MAIL_SERVER"] or not app.config["OUTBOX_DELIVER_AFTER_COMMIT"]:
-        return None
-
-    def run() -> None:
-        with app.app_context():
-            try:
-                deliver_pending()
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run, name="dsr-outbox", daemon=True)
-    thread.start()
-    return thread

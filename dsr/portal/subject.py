@@ -18,10 +18,10 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import select, update
 
-from dsr import audit, corrections, engine, notify, report
+from dsr import audit, corrections, engine, report
 from dsr.actors import SUBJECT
 from dsr.categories import Category
 from dsr.corrections.values import CORRECTABLE
@@ -30,6 +30,7 @@ from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ProposedChange, RecipientNotice, Request, SubjectSignIn
 from dsr.portal.forms import ConfirmForm, ProposalsForm, SignInForm, StatementForm
 from dsr.portal.intake import public_rate_limits, submit_confirmed
+from dsr.subjects.sign_in import send_sign_in_link, sign_in_serializer
 from dsr.text import small_int
 
 blueprint = Blueprint("subject", __name__, url_prefix="/my")
@@ -52,10 +53,6 @@ NEXT_STEP = {
     "withdrawn": "This request was withdrawn.",
     "expired": "This request was never confirmed and has lapsed.",
 }
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key or "", salt="dsr.subject-sign-in")
 
 
 def signed_in_email() -> str | None:
@@ -81,18 +78,6 @@ def subject_required(view: Any) -> Any:
     return wrapper
 
 
-def send_sign_in_link(email: str, kind: str = "sign-in", template: str = "sign_in",
-                      request_id: int | None = None, **context: object) -> None:
-    """Queue an e-mail with a fresh single-use sign-in link for `email`."""
-    link = SubjectSignIn(email=email)
-    db.session.add(link)
-    db.session.flush()
-    token = _serializer().dumps({"s": link.id})
-    notify.enqueue(kind, email, template, request_id=request_id,
-                   link=notify.public_url("subject.session_link", token=token),
-                   minutes=current_app.config["SIGN_IN_LINK_MINUTES"], **context)
-
-
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 @public_rate_limits
 def sign_in() -> ResponseReturnValue:
@@ -109,7 +94,6 @@ def sign_in() -> ResponseReturnValue:
     if known:
         send_sign_in_link(email)
     db.session.commit()
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return render_template("portal/sign_in_sent.html",
                            minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
 
@@ -118,7 +102,8 @@ def sign_in() -> ResponseReturnValue:
 def session_link(token: str) -> ResponseReturnValue:
     """Show a button for a valid sign-in link; start the subject's session when pressed."""
     try:
-        data = _serializer().loads(token, max_age=60 * current_app.config["SIGN_IN_LINK_MINUTES"])
+        data = sign_in_serializer().loads(
+            token, max_age=60 * current_app.config["SIGN_IN_LINK_MINUTES"])
     except SignatureExpired:
         abort(410, description="This sign-in link has expired. Ask for a new one.")
     except BadSignature:
@@ -252,7 +237,6 @@ def propose() -> ResponseReturnValue:
     name = _name_on_file()
     case = submit_confirmed(form.confirmed_email, name, form.proposals())
     db.session.commit()
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     if case.state == "submitted":
         return redirect(url_for("portal.sent"))
     flash(f"Your correction request {case.reference} is confirmed; we will tell you what "

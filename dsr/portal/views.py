@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import update
 
-from dsr import audit, engine, notify
+from dsr import audit, engine
 from dsr.actors import SUBJECT
 from dsr.corrections import TO_APPLY, writeback
 from dsr.corrections.notices import stop_link_max_age, stop_serializer
@@ -40,7 +40,6 @@ def new_request() -> ResponseReturnValue:
     submit(form.type.data or "access", form.email.data or "", form.name.data or "",
            form.message.data)
     db.session.commit()
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return redirect(url_for("portal.sent"))
 
 
@@ -59,7 +58,6 @@ def new_correction() -> ResponseReturnValue:
     submit("correction", form.email.data or "", form.name.data or "", form.message.data,
            form.proposals())
     db.session.commit()
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return redirect(url_for("portal.sent"))
 
 
@@ -147,5 +145,4 @@ def stop_change(token: str) -> ResponseReturnValue:
     case = db.session.get(Request, change.request_id)
     if case is not None:
         writeback.settle(case)
-    notify.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return render_template("portal/stopped.html")

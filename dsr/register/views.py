@@ -25,7 +25,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from dsr import audit, collection, disclosures, engine, jobs
+from dsr import audit, collection, disclosures, engine
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
@@ -215,7 +215,6 @@ def transition(reference: str) -> ResponseReturnValue:
         flash(error.message, "error")
         case, record = _disclosure(reference)
         return _render(case, record, error.status, action=form)
-    jobs.after_transition(case, trigger, _actor())
     flash(f"Done: the record is now {case.state.replace('_', ' ')}.", "success")
     return redirect(url_for("register.record", reference=reference))
 
@@ -233,6 +232,7 @@ def retry_source(reference: str, source: str) -> ResponseReturnValue:
         flash("Sources can be asked again only while the record is collecting.", "error")
         return _render(case, record, 409)
     collection.start(case, _actor(), [source])
+    db.session.commit()
     flash(f"Asking {source} again.", "success")
     return redirect(url_for("register.record", reference=reference))
 
