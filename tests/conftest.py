@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +178,9 @@ def _settle(app: Flask, seconds: float) -> None:
 
 def settled(app: Flask, seconds: float = 30) -> None:
     """Wait until the consumer has run every job handed to it (and what those declared), as a
-    person would wait for the page to show the outcome."""
-    contextvars.Context().run(_settle, app, seconds)
+    person would wait for the page to show the outcome (at once when nothing consumes)."""
+    if app.extensions.get("dsr.tests.consumed"):
+        contextvars.Context().run(_settle, app, seconds)
 
 
 class IsolatedClient(FlaskClient):
@@ -221,6 +222,7 @@ def consuming(app: Flask, wait: bool = True) -> Iterator[Any]:
 
     consumer._set_signal_handlers = lambda: None  # the test runner keeps its own
     consumer.start()
+    app.extensions["dsr.tests.consumed"] = True
     if wait:
         event.listen(Session, "after_commit", wait_for_jobs)
     try:
@@ -229,19 +231,22 @@ def consuming(app: Flask, wait: bool = True) -> Iterator[Any]:
         if wait:
             event.remove(Session, "after_commit", wait_for_jobs)
         consumer.stop(graceful=True)
+        app.extensions["dsr.tests.consumed"] = False
 
 
-def app_on(database_url: str, **overrides: Any) -> Iterator[Flask]:
+def app_on(database_url: str, consume: bool = True, **overrides: Any) -> Iterator[Flask]:
     """An app on `database_url` with test clients that isolate requests, in an app context,
-    its jobs consumed by a real consumer on SQLite storage of its own."""
+    its jobs consumed by a real consumer (unless not `consume`) on SQLite storage of its
+    own."""
     queue_folder = tempfile.mkdtemp(prefix="dsr-jobs-")
     overrides.setdefault("JOBS_URL", f"sqlite:///{queue_folder}/jobs.sqlite")
     app = create_app(config_for(database_url) | overrides)
     app.test_client_class = IsolatedClient
     app.test_cli_runner_class = IsolatedCliRunner
-    with consuming(app), app.app_context():
+    with consuming(app, wait=consume) if consume else nullcontext(), app.app_context():
         yield app
-        settled(app)
+        if consume:
+            settled(app)
         db.session.remove()
     with app.app_context():
         db.engine.dispose()
@@ -249,9 +254,11 @@ def app_on(database_url: str, **overrides: Any) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    """An app on a fresh database, inside an app context, on each backend."""
-    yield from app_on(database_url)
+def app(database_url: str, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """An app on a fresh database, inside an app context, on each backend (for a test marked
+    `unconsumed`, with nothing consuming its queue)."""
+    yield from app_on(database_url,
+                      consume=request.node.get_closest_marker("unconsumed") is None)
 
 
 @pytest.fixture
@@ -299,10 +306,13 @@ def smtp(smtp_port: int) -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def mail_app(sqlite_url: str, smtp_port: int) -> Iterator[Flask]:
-    """An app that sends its e-mail to the SMTP server on `smtp_port`."""
+def mail_app(sqlite_url: str, smtp_port: int, request: pytest.FixtureRequest
+             ) -> Iterator[Flask]:
+    """An app that sends its e-mail to the SMTP server on `smtp_port` right after the commit
+    (for a test marked `mail_by_hand`, only when told to: `flask outbox send`)."""
+    by_hand = request.node.get_closest_marker("mail_by_hand") is not None
     yield from app_on(sqlite_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_TIMEOUT=2,
-                      OUTBOX_DELIVER_AFTER_COMMIT=True)
+                      OUTBOX_DELIVER_AFTER_COMMIT=not by_hand)
 
 
 @pytest.fixture

@@ -141,10 +141,15 @@ def _claim(target_id: int) -> tuple[ChangeTarget, bool] | None:
 
 
 def start(request: Request, actor: Actor, only: Iterable[int] | None = None) -> int:
-    """Queue a write for each of the request's due targets (or only those named), in the
-    caller's transaction; return how many."""
+    """Queue the writes of the request's due targets (or only those named), in the caller's
+    transaction: sources at once, each source's targets one after the other, in order (the
+    next is queued when one is done), as a source's own records are best written. Return how
+    many targets are due."""
     targets = due_targets(request, only)
+    first: dict[str, ChangeTarget] = {}
     for target in targets:
+        first.setdefault(target.source, target)
+    for target in first.values():
         jobs.declare(WRITE, target.id, actor.ref)
     return len(targets)
 
@@ -179,6 +184,9 @@ def write_target(target_id: int, actor: Actor) -> bool:
     target.state, target.error = outcome
     audit.record(f"target.{target.state}", actor=actor, request_id=request.id,
                  change=target.change_id, source=target.source)
+    following = next((t for t in due_targets(request) if t.source == name), None)
+    if following is not None:
+        jobs.declare(WRITE, following.id, actor.ref)
     db.session.commit()
     settle(request)
     return True
