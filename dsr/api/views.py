@@ -16,7 +16,8 @@ from dsr.api.schemas import NewRequest
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, Request, hash_token
-from dsr.portal.intake import public_rate_limits, submit
+from dsr.subjects.intake import submit
+from dsr.subjects.limits import public_rate_limits
 from dsr.text import MESSAGE, has_control_characters
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -8,6 +8,7 @@ from transitions import EventData
 from dsr import deadlines, notify
 from dsr.database import utcnow
 from dsr.models import Request
+from dsr.subjects.sign_in import send_sign_in_link
 
 
 def keep_reason(event: EventData) -> None:
@@ -41,7 +42,6 @@ def tell_ready(event: EventData) -> None:
 
     from dsr import audit, disclosures
     from dsr.actors import SYSTEM
-    from dsr.portal.subject import send_sign_in_link
     from dsr.report import account_ids, compile_report
 
     request = cast(Request, event.model)
