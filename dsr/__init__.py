@@ -76,17 +76,17 @@ def register_blueprints(app: Flask) -> None:
     from dsr.console.review import blueprint as review
     from dsr.console.views import blueprint as console
     from dsr.extensions import csrf
+    from dsr.legal.views import blueprint as legal
     from dsr.notify.views import blueprint as mailbox
     from dsr.portal.subject import blueprint as subject
     from dsr.portal.views import blueprint as portal
-    from dsr.register.views import blueprint as register
 
     app.register_blueprint(portal)
     app.register_blueprint(subject)
     app.register_blueprint(auth)
     app.register_blueprint(console)
     app.register_blueprint(review)
-    app.register_blueprint(register)
+    app.register_blueprint(legal)
     # The API authenticates with bearer tokens, never with the session cookie, so a forged
     # cross-site form cannot use it: CSRF tokens have nothing to protect there.
     csrf.exempt(api)

@@ -32,11 +32,11 @@ from dsr.auth import roles_required
 from dsr.database import utcnow
 from dsr.disclosures import Intake, documents, record_of, transparency
 from dsr.extensions import db
+from dsr.legal.forms import ActionForm, ApproveForm, IntakeForm
 from dsr.models import Disclosure, DisclosureDocument, Request, User
-from dsr.register.forms import ActionForm, ApproveForm, IntakeForm
 from dsr.text import small_int
 
-blueprint = Blueprint("register", __name__, url_prefix="/legal")
+blueprint = Blueprint("legal", __name__, url_prefix="/legal")
 
 
 def _actor() -> Actor:
@@ -57,7 +57,7 @@ def index() -> str:
     audit.record("disclosures.listed", actor=_actor(), rows=len(rows))
     db.session.commit()
     answered = set(engine.workflow_for("disclosure")["answered"])
-    return render_template("register/index.html", rows=rows, lapsing=lapsing, now=utcnow(),
+    return render_template("legal/index.html", rows=rows, lapsing=lapsing, now=utcnow(),
                            answered=answered, instruments=disclosures.INSTRUMENTS,
                            today=utcnow().date())
 
@@ -72,7 +72,7 @@ def new() -> ResponseReturnValue:
                                                     ).replace(tzinfo=None, second=0,
                                                               microsecond=0)
     if not form.validate_on_submit():
-        return render_template("register/new.html", form=form), 400 if form.errors else 200
+        return render_template("legal/new.html", form=form), 400 if form.errors else 200
     intake = Intake(
         received_at=form.received_utc(), channel=form.channel.data or "",
         authority=form.authority.data or "", officer=form.officer.data or "",
@@ -95,11 +95,11 @@ def new() -> ResponseReturnValue:
     except documents.DocumentRefused as refused:
         db.session.rollback()
         form.documents.errors = [str(refused)]
-        return render_template("register/new.html", form=form), 400
+        return render_template("legal/new.html", form=form), 400
     db.session.commit()
     flash(f"Record {case.reference} opened; it is due {case.due_at:%d %b %Y %H:%M} UTC.",
           "success")
-    return redirect(url_for("register.record", reference=case.reference))
+    return redirect(url_for("legal.record", reference=case.reference))
 
 
 def _disclosure(reference: str) -> tuple[Request, Disclosure]:
@@ -128,7 +128,7 @@ def _render(case: Request, record: Disclosure, status: int = 200,
     _offer(approve, record)
     events = audit.events_for(case.id)
     return render_template(
-        "register/record.html", case=case, record=record, users=users, documents=list(docs),
+        "legal/record.html", case=case, record=record, users=users, documents=list(docs),
         actions=engine.available(case, _actor()), action=action or ActionForm(),
         approve=approve, runs=sorted(collection.runs_of(case).values(),
                                      key=lambda r: r.source),
@@ -184,7 +184,7 @@ def approve(reference: str) -> ResponseReturnValue:
         case, record = _disclosure(reference)
         return _render(case, record, error.status, approve=form)
     flash("Approved" + (" (narrowed)." if disclosures.narrowed(record) else "."), "success")
-    return redirect(url_for("register.record", reference=reference))
+    return redirect(url_for("legal.record", reference=reference))
 
 
 def _version(typed: str | None) -> int:
@@ -217,7 +217,7 @@ def transition(reference: str) -> ResponseReturnValue:
         return _render(case, record, error.status, action=form)
     jobs.after_transition(case, trigger, _actor())
     flash(f"Done: the record is now {case.state.replace('_', ' ')}.", "success")
-    return redirect(url_for("register.record", reference=reference))
+    return redirect(url_for("legal.record", reference=reference))
 
 
 @blueprint.route("/<reference>/sources/<source>/retry", methods=["POST"])
@@ -234,7 +234,7 @@ def retry_source(reference: str, source: str) -> ResponseReturnValue:
         return _render(case, record, 409)
     collection.start(case, _actor(), [source])
     flash(f"Asking {source} again.", "success")
-    return redirect(url_for("register.record", reference=reference))
+    return redirect(url_for("legal.record", reference=reference))
 
 
 @blueprint.route("/<reference>/documents/<id:document_id>")
@@ -293,7 +293,7 @@ def transparency_page() -> str:
     report = transparency.compile_report(year, by)
     audit.record("transparency.viewed", actor=_actor(), code=str(year))
     db.session.commit()
-    return render_template("register/transparency.html", report=report,
+    return render_template("legal/transparency.html", report=report,
                            bars=transparency.chart(report), d=disclosures)
 
 
