@@ -35,6 +35,7 @@ from dsr.extensions import db
 from dsr.legal.forms import ActionForm, ApproveForm, IntakeForm
 from dsr.models import Disclosure, DisclosureDocument, Request, User
 from dsr.text import small_int
+from dsr.web.request_view import viewed
 
 blueprint = Blueprint("legal", __name__, url_prefix="/legal")
 
@@ -113,8 +114,7 @@ def _render(case: Request, record: Disclosure, status: int = 200,
             action: ActionForm | None = None, approve: ApproveForm | None = None
             ) -> tuple[str, int]:
     """The record's page; it shows what an authority asked about a person: audited."""
-    audit.record("disclosure.view", actor=_actor(), request_id=case.id)
-    db.session.commit()
+    shown = viewed(case, _actor(), "disclosure.view")
     ids = [i for i in (record.opened_by, record.approved_by) if i]
     users = {user_id: email for user_id, email in db.session.execute(
         select(User.id, User.email).where(User.id.in_(ids))).all()}
@@ -126,15 +126,12 @@ def _render(case: Request, record: Disclosure, status: int = 200,
             "data_types": record.data_types,
             "range_from": record.range_from, "range_to": record.range_to})
     _offer(approve, record)
-    events = audit.events_for(case.id)
     return render_template(
         "legal/record.html", case=case, record=record, users=users, documents=list(docs),
-        actions=engine.available(case, _actor()), action=action or ActionForm(),
-        approve=approve, runs=sorted(collection.runs_of(case).values(),
-                                     key=lambda r: r.source),
-        events=events, now=utcnow(), today=utcnow().date(), d=disclosures,
-        outcome=disclosures.outcome(case, record), narrowed=disclosures.narrowed(record),
-        four_eyes=current_app.config["DISCLOSURE_FOUR_EYES"],
+        action=action or ActionForm(), approve=approve, now=utcnow(), today=utcnow().date(),
+        d=disclosures, outcome=disclosures.outcome(case, record),
+        narrowed=disclosures.narrowed(record),
+        four_eyes=current_app.config["DISCLOSURE_FOUR_EYES"], **shown,
     ), status
 
 
