@@ -19,6 +19,7 @@ from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, Request, hash_token
 from dsr.subjects.intake import submit
 from dsr.subjects.limits import public_rate_limits
 from dsr.text import MESSAGE, has_control_characters
+from dsr.web import transitions
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -153,8 +154,7 @@ def post_transition(reference: str) -> ResponseReturnValue:
         abort(400, description="Every field other than trigger and version must be a string.")
     if any(has_control_characters(v) for v in body.values()):
         abort(400, description=MESSAGE)
-    engine.fire(case, trigger, actor=g.actor, version=version, **body)
-    db.session.commit()
+    transitions.fire(case, trigger, actor=g.actor, version=version, given=body)
     jobs.after_transition(case, trigger, g.actor)
     return jsonify(_summary(case) | {
         "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],

@@ -28,6 +28,7 @@ from dsr.console.request_page import answered_states, render_request, staff_requ
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, FoundItem, Request, RequestNote
+from dsr.web import transitions
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
@@ -91,14 +92,11 @@ def transition(reference: str) -> Response | tuple[str, int]:
         flash("The form was incomplete or has expired; please try again.", "error")
         return render_request(case, form, 400)
     trigger = form.trigger.data or ""
-    takes_reason = "reason" in engine.fields_for(case.type, trigger)
-    data = {"reason": form.reason.data or ""} if takes_reason else {}
     actor = Actor.for_user(current_user)
     try:
-        engine.fire(case, trigger, actor=actor, version=form.version.data, **data)
-        db.session.commit()
+        transitions.fire(case, trigger, actor=actor, version=form.version.data or "",
+                         given={"reason": form.reason.data or ""})
     except engine.TransitionError as error:
-        db.session.rollback()
         case = staff_request(reference)
         flash(error.message, "error")
         return render_request(case, form, error.status)

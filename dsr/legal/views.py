@@ -34,7 +34,7 @@ from dsr.disclosures import Intake, documents, record_of, transparency
 from dsr.extensions import db
 from dsr.legal.forms import ActionForm, ApproveForm, IntakeForm
 from dsr.models import Disclosure, DisclosureDocument, Request, User
-from dsr.text import small_int
+from dsr.web import transitions
 from dsr.web.request_view import viewed
 
 blueprint = Blueprint("legal", __name__, url_prefix="/legal")
@@ -173,21 +173,13 @@ def approve(reference: str) -> ResponseReturnValue:
     record.approved_to = form.range_to.data or record.range_to
     record.narrowing_reason = (form.narrowing_reason.data or "").strip() or None
     try:
-        engine.fire(case, "approve", actor=_actor(), version=_version(form.version.data))
-        db.session.commit()
+        transitions.fire(case, "approve", actor=_actor(), version=form.version.data or "")
     except engine.TransitionError as error:
-        db.session.rollback()
         flash(error.message, "error")
         case, record = _disclosure(reference)
         return _render(case, record, error.status, approve=form)
     flash("Approved" + (" (narrowed)." if disclosures.narrowed(record) else "."), "success")
     return redirect(url_for("legal.record", reference=reference))
-
-
-def _version(typed: str | None) -> int:
-    """The version a form was read at; an unreadable one is refused as stale."""
-    version = small_int(typed)
-    return -1 if version is None else version
 
 
 @blueprint.route("/<reference>/transitions", methods=["POST"])
@@ -200,15 +192,12 @@ def transition(reference: str) -> ResponseReturnValue:
         flash("The form was incomplete or has expired; please try again.", "error")
         return _render(case, record, 400, action=form)
     trigger = form.trigger.data or ""
-    fields = engine.fields_for("disclosure", trigger)
     given = {"reason": form.reason.data or "", "delivery": form.delivery.data or "",
              "until": form.until.data.isoformat() if form.until.data else ""}
     try:
-        engine.fire(case, trigger, actor=_actor(), version=_version(form.version.data),
-                    **{k: v for k, v in given.items() if k in fields})
-        db.session.commit()
+        transitions.fire(case, trigger, actor=_actor(), version=form.version.data or "",
+                         given=given)
     except engine.TransitionError as error:
-        db.session.rollback()
         flash(error.message, "error")
         case, record = _disclosure(reference)
         return _render(case, record, error.status, action=form)
