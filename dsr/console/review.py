@@ -16,6 +16,7 @@ from dsr.console.request_page import cooling_off, render_request, staff_request
 from dsr.corrections import writeback
 from dsr.extensions import db
 from dsr.models import ChangeTarget, ProposedChange, Request
+from dsr.web.form_errors import flash_form_errors
 
 blueprint = Blueprint("review", __name__, url_prefix="/console")
 
@@ -36,8 +37,7 @@ def decide(reference: str, change_id: int, decision: str) -> ResponseReturnValue
     change = _change(case, change_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        flash("The decision was not saved: " + "; ".join(
-            e for errors in form.errors.values() for e in errors), "error")
+        flash_form_errors("The decision was not saved", form)
         return render_request(case, status=400, kept={change.id: form.reason.data})
     actor = Actor.for_user(current_user)
     try:
@@ -94,8 +94,7 @@ def done(reference: str, target_id: int) -> ResponseReturnValue:
     target = _target(case, target_id)
     form = TaskForm()
     if not form.validate_on_submit():
-        flash("The task was not ticked off: " + "; ".join(
-            e for errors in form.errors.values() for e in errors), "error")
+        flash_form_errors("The task was not ticked off", form)
         return render_request(case, status=400)
     if case.state != "applying" or target.state != "manual":
         flash("Manual tasks are ticked off while the request is applying.", "error")

@@ -29,6 +29,7 @@ from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, FoundItem, Request, RequestNote
 from dsr.web import transitions
+from dsr.web.form_errors import flash_form_errors
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
@@ -130,8 +131,7 @@ def add_note(reference: str) -> ResponseReturnValue:
     case = staff_request(reference)
     form = NoteForm()
     if not form.validate_on_submit():
-        flash("The note was not saved: " + "; ".join(
-            e for errors in form.errors.values() for e in errors), "error")
+        flash_form_errors("The note was not saved", form)
         return render_request(case, note=form, status=400)
     note = RequestNote(request_id=case.id, author_id=current_user.id, text=form.text.data)
     db.session.add(note)

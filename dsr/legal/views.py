@@ -35,6 +35,7 @@ from dsr.extensions import db
 from dsr.legal.forms import ActionForm, ApproveForm, IntakeForm
 from dsr.models import Disclosure, DisclosureDocument, Request, User
 from dsr.web import transitions
+from dsr.web.form_errors import flash_form_errors
 from dsr.web.request_view import viewed
 
 blueprint = Blueprint("legal", __name__, url_prefix="/legal")
@@ -163,8 +164,7 @@ def approve(reference: str) -> ResponseReturnValue:
     form = ApproveForm()
     _offer(form, record)
     if not form.validate_on_submit():
-        flash("The approval was not recorded: " + "; ".join(
-            e for errors in form.errors.values() for e in errors), "error")
+        flash_form_errors("The approval was not recorded", form)
         return _render(case, record, 400, approve=form)
     chosen = set(form.targets.data or [])
     record.approved_targets = [t for t in record.targets if _target_key(t) in chosen]
