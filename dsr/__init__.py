@@ -3,19 +3,16 @@
 import os
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
+from dsr.settings import ConfigError, load_config
+
+__all__ = ["ConfigError", "create_app"]
+
 ROOT = Path(__file__).resolve().parent.parent
-MIN_SECRET_KEY_LENGTH = 32
-PLACEHOLDER_KEYS = {"change-me", "changeme", "secret", "dev", "development"}
-
-
-class ConfigError(RuntimeError):
-    """The configuration cannot run dsr safely; the message says what to set."""
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -33,60 +30,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
-
-
-def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
-    """Layer the configuration: defaults, instance/config.py, DSR_* variables, the test mapping.
-
-    Tests pass their own mapping instead of reading the developer's instance/config.py.
-    """
-    app.config.from_object("dsr.config")
-    if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-    app.config.from_prefixed_env("DSR")
-    if test_config is not None:
-        app.config.from_mapping(test_config)
-
-    if not app.config["SQLALCHEMY_DATABASE_URI"]:
-        app.config["SQLALCHEMY_DATABASE_URI"] = (
-            app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'dsr.sqlite'}"
-        )
-    if not app.testing:
-        check_secret_key(app)
-    check_calendar(app)
-
-
-def check_secret_key(app: Flask) -> None:
-    """Refuse to run with no secret key, or one short or public enough to be guessed: whoever
-    knows it can forge anyone's session."""
-    key = app.config["SECRET_KEY"]
-    where = (f"Put SECRET_KEY = '<a long random string>' in {Path(app.instance_path) / 'config.py'}"
-             " or set the DSR_SECRET_KEY environment variable (python -c 'import secrets; "
-             "print(secrets.token_hex(32))' makes one).")
-    if not key:
-        raise ConfigError(f"SECRET_KEY is not set. {where}")
-    if not isinstance(key, str | bytes) or len(key) < MIN_SECRET_KEY_LENGTH \
-            or key in PLACEHOLDER_KEYS:
-        raise ConfigError(
-            f"SECRET_KEY is too short or a placeholder: use at least {MIN_SECRET_KEY_LENGTH} "
-            f"random characters. {where}"
-        )
-
-
-def check_calendar(app: Flask) -> None:
-    """Refuse an unknown holiday country or time zone now, not at the first request."""
-    import holidays
-
-    try:
-        ZoneInfo(app.config["TIMEZONE"])
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigError(f"TIMEZONE {app.config['TIMEZONE']!r} is not a known time zone "
-                          "(use a name such as Europe/Berlin).") from None
-    try:
-        holidays.country_holidays(app.config["HOLIDAY_COUNTRY"],
-                                  subdiv=app.config["HOLIDAY_SUBDIVISION"])
-    except NotImplementedError as error:
-        raise ConfigError(f"HOLIDAY_COUNTRY/HOLIDAY_SUBDIVISION: {error}") from None
 
 
 def register_extensions(app: Flask) -> None:
@@ -135,17 +78,17 @@ def register_blueprints(app: Flask) -> None:
     from dsr.console.review import blueprint as review
     from dsr.console.views import blueprint as console
     from dsr.extensions import csrf
+    from dsr.legal.views import blueprint as legal
     from dsr.notify.views import blueprint as mailbox
     from dsr.portal.subject import blueprint as subject
     from dsr.portal.views import blueprint as portal
-    from dsr.register.views import blueprint as register
 
     app.register_blueprint(portal)
     app.register_blueprint(subject)
     app.register_blueprint(auth)
     app.register_blueprint(console)
     app.register_blueprint(review)
-    app.register_blueprint(register)
+    app.register_blueprint(legal)
     # The API authenticates with bearer tokens, never with the session cookie, so a forged
     # cross-site form cannot use it: CSRF tokens have nothing to protect there.
     csrf.exempt(api)

@@ -197,12 +197,12 @@ def test_a_known_address_gets_the_same_answer_as_an_unknown_one(app: Flask,
 
 def test_a_validly_signed_link_for_another_request_is_refused(app: Flask,
                                                              client: FlaskClient) -> None:
-    from dsr.portal.intake import serializer
+    from dsr.subjects.links import CONFIRMATION
 
     submit(client, email="first@example.com")
     submit(client, email="second@example.com")
     first, second = db.session.execute(select(Request).order_by(Request.id)).scalars().all()
-    mixed = serializer().dumps({"r": second.id, "n": first.verify_nonce})
+    mixed = CONFIRMATION.issue(r=second.id, n=first.verify_nonce)
     response = client.get(f"/requests/verify/{mixed}")
     assert response.status_code == 410
     assert [r.state for r in db.session.execute(select(Request)).scalars()] == ["submitted"] * 2

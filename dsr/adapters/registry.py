@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
+from flask import current_app
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
-from dsr import ConfigError
 from dsr.adapters import AdapterConfigError, SourceAdapter
+from dsr.settings import ConfigError
 
 BUILTINS = {
     "sql": "dsr.adapters.sql:SqlAdapter",
@@ -152,7 +153,5 @@ def build_sources(config: Mapping[str, Any], include_installed: bool) -> dict[st
 
 def configured() -> dict[str, Source]:
     """Return the current app's sources, by name."""
-    from flask import current_app
-
     sources: dict[str, Source] = current_app.extensions["dsr.sources"]
     return sources

@@ -16,8 +16,10 @@ from dsr.api.schemas import NewRequest
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ApiToken, AuditEvent, Request, hash_token
-from dsr.portal.intake import public_rate_limits, submit
+from dsr.subjects.intake import submit
+from dsr.subjects.limits import public_rate_limits
 from dsr.text import MESSAGE, has_control_characters
+from dsr.web import transitions
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -151,8 +153,7 @@ def post_transition(reference: str) -> ResponseReturnValue:
         abort(400, description="Every field other than trigger and version must be a string.")
     if any(has_control_characters(v) for v in body.values()):
         abort(400, description=MESSAGE)
-    engine.fire(case, trigger, actor=g.actor, version=version, **body)
-    db.session.commit()
+    transitions.fire(case, trigger, actor=g.actor, version=version, given=body)
     return jsonify(_summary(case) | {
         "allowed_triggers": [t["trigger"] for t in engine.available(case, g.actor)],
     })

@@ -32,7 +32,7 @@ def home() -> str | Response:
     if current_user.has_role("staff"):
         return redirect(url_for("console.queue"))
     if current_user.has_role("legal"):
-        return redirect(url_for("register.index"))
+        return redirect(url_for("legal.index"))
     return render_template("auth/home.html")
 
 

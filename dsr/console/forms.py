@@ -4,14 +4,12 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
 
 from dsr.text import printable
 
@@ -22,7 +20,7 @@ class TransitionForm(FlaskForm):
     """Fire one trigger of a request's workflow, with a reason where the trigger takes one."""
 
     trigger = HiddenField(validators=[DataRequired(), Length(max=64)])
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    version = HiddenField(validators=[InputRequired()])
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=REASON_MAX), printable])
 
 

@@ -19,24 +19,21 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from dsr import audit, collection, disclosures, engine
+from dsr import audit, collection, engine
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
-from dsr.categories import Category
 from dsr.console.forms import NoteForm, QueueFilterForm, TransitionForm
+from dsr.console.request_page import answered_states, render_request, staff_request
 from dsr.database import utcnow
 from dsr.extensions import db
-from dsr.models import STAFF_TYPES, AuditEvent, FoundItem, Request, RequestNote, User
-from dsr.report import account_ids
+from dsr.models import STAFF_TYPES, FoundItem, Request, RequestNote
+from dsr.web import transitions
+from dsr.web.form_errors import flash_form_errors
 
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
 DUE_SOON = timedelta(days=7)
-
-
-def _answered_states() -> set[str]:
-    return {s for kind in STAFF_TYPES for s in engine.workflow_for(kind)["answered"]}
 
 
 def _filtered(form: QueueFilterForm) -> Select[tuple[Request]]:
@@ -46,7 +43,7 @@ def _filtered(form: QueueFilterForm) -> Select[tuple[Request]]:
     if form.state.data:
         query = query.where(Request.state == form.state.data)
     if form.due.data:
-        query = query.where(Request.state.not_in(_answered_states()))
+        query = query.where(Request.state.not_in(answered_states()))
         now = utcnow()
         if form.due.data == "overdue":
             query = query.where(Request.due_at < now)
@@ -75,79 +72,7 @@ def queue() -> str | tuple[str, int]:
     db.session.commit()
     return render_template(
         "console/queue.html", form=form, requests=rows, total=total, now=utcnow(),
-        answered=_answered_states(),
-    )
-
-
-def _staff_request(reference: str) -> Request:
-    return engine.find_request(reference, STAFF_TYPES) or abort(
-        404, description="There is no request with that reference."
-    )
-
-
-def _grouped_findings(case: Request, revealed: bool) -> list[tuple[Category, list[FoundItem]]]:
-    """The request's findings by category, in the vocabulary's order, ID and bank details
-    masked unless revealed (for a correction, only the facts that can be corrected)."""
-    grouped: dict[Category, list[FoundItem]] = {}
-    for item in collection.for_display(collection.found_items(case), revealed):
-        if case.type == "correction" and Category(item.category).is_activity:
-            continue  # a record of what happened is not corrected: leave it off this page
-        grouped.setdefault(Category(item.category), []).append(item)
-    return [(c, grouped[c]) for c in Category if c in grouped]
-
-
-def _notes(case: Request) -> list[tuple[RequestNote, str]]:
-    """The request's notes, oldest first, with their authors' addresses."""
-    rows = db.session.execute(
-        select(RequestNote, User.email).join(User, User.id == RequestNote.author_id)
-        .where(RequestNote.request_id == case.id).order_by(RequestNote.id)
-    ).all()
-    return [(note, email) for note, email in rows]
-
-
-def _actor_names(events: list[AuditEvent]) -> dict[str, str]:
-    """Name the staff accounts behind `user:<id>` actors, in one query."""
-    ids = {int(e.actor.removeprefix("user:")) for e in events if e.actor.startswith("user:")}
-    rows = db.session.execute(select(User.id, User.email).where(User.id.in_(ids))).all()
-    return {f"user:{user_id}": email for user_id, email in rows}
-
-
-def _render_request(
-    case: Request, form: TransitionForm | None = None, status: int = 200,
-    note: NoteForm | None = None, kept: dict[int, str | None] | None = None,
-) -> tuple[str, int]:
-    """Render the request page, and audit the view: it shows personal data. `kept` holds
-    reasons typed for changes' decisions that were refused, to show again."""
-    from dsr.console.review import review_context
-
-    actor = Actor.for_user(current_user)
-    audit.record("request.view", actor=actor, request_id=case.id)
-    db.session.commit()
-    events = audit.events_for(case.id)
-    revealed = case.reference in session.get("revealed", [])
-    return (
-        render_template(
-            "console/request.html",
-            case=case,
-            actions=engine.available(case, actor),
-            form=form or TransitionForm(),
-            events=events,
-            actors=_actor_names(events),
-            runs=sorted(collection.runs_of(case).values(), key=lambda r: r.source),
-            findings=_grouped_findings(case, revealed),
-            revealed=revealed,
-            notes=_notes(case),
-            # A run still "running" after twice the time limit lost its worker: offer a retry.
-            stale_before=utcnow() - 2 * timedelta(seconds=current_app.config["SOURCE_TIMEOUT"]),
-            note_form=note or NoteForm(),
-            now=utcnow(),
-            answered=_answered_states(),
-            kept=kept or {},
-            restricted=case.type == "access"
-            and bool(disclosures.restricting(case, account_ids(case))),
-            **review_context(case, revealed),
-        ),
-        status,
+        answered=answered_states(),
     )
 
 
@@ -155,30 +80,27 @@ def _render_request(
 @roles_required("staff")
 def request_page(reference: str) -> tuple[str, int]:
     """Show one request: who asked, its state and deadline, its history and what can be done."""
-    return _render_request(_staff_request(reference))
+    return render_request(staff_request(reference))
 
 
 @blueprint.route("/requests/<reference>/transitions", methods=["POST"])
 @roles_required("staff")
 def transition(reference: str) -> Response | tuple[str, int]:
     """Fire the chosen action; on a refusal show why, keeping what was typed."""
-    case = _staff_request(reference)
+    case = staff_request(reference)
     form = TransitionForm()
     if not form.validate_on_submit():
         flash("The form was incomplete or has expired; please try again.", "error")
-        return _render_request(case, form, 400)
+        return render_request(case, form, 400)
     trigger = form.trigger.data or ""
-    takes_reason = "reason" in engine.fields_for(case.type, trigger)
-    data = {"reason": form.reason.data or ""} if takes_reason else {}
     actor = Actor.for_user(current_user)
     try:
-        engine.fire(case, trigger, actor=actor, version=form.version.data, **data)
-        db.session.commit()
+        transitions.fire(case, trigger, actor=actor, version=form.version.data or "",
+                         given={"reason": form.reason.data or ""})
     except engine.TransitionError as error:
-        db.session.rollback()
-        case = _staff_request(reference)
+        case = staff_request(reference)
         flash(error.message, "error")
-        return _render_request(case, form, error.status)
+        return render_request(case, form, error.status)
     flash(f"Done: the request is now {case.state.replace('_', ' ')}.", "success")
     return redirect(url_for("console.request_page", reference=case.reference))
 
@@ -187,7 +109,7 @@ def transition(reference: str) -> Response | tuple[str, int]:
 @roles_required("staff")
 def retry_source(reference: str, source: str) -> ResponseReturnValue:
     """Ask one source again, leaving what the others found as it is."""
-    case = _staff_request(reference)
+    case = staff_request(reference)
     form = FlaskForm()
     if not form.validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
@@ -195,7 +117,7 @@ def retry_source(reference: str, source: str) -> ResponseReturnValue:
         abort(404, description="There is no such source.")
     if case.state != "collecting":
         flash("Sources can be asked again only while the request is collecting.", "error")
-        return _render_request(case, status=409)
+        return render_request(case, status=409)
     collection.start(case, Actor.for_user(current_user), [source])
     db.session.commit()
     flash(f"Asking {source} again.", "success")
@@ -206,12 +128,11 @@ def retry_source(reference: str, source: str) -> ResponseReturnValue:
 @roles_required("staff")
 def add_note(reference: str) -> ResponseReturnValue:
     """Keep a note on the request for colleagues; the note's text stays out of the trail."""
-    case = _staff_request(reference)
+    case = staff_request(reference)
     form = NoteForm()
     if not form.validate_on_submit():
-        flash("The note was not saved: " + "; ".join(
-            e for errors in form.errors.values() for e in errors), "error")
-        return _render_request(case, note=form, status=400)
+        flash_form_errors("The note was not saved", form)
+        return render_request(case, note=form, status=400)
     note = RequestNote(request_id=case.id, author_id=current_user.id, text=form.text.data)
     db.session.add(note)
     db.session.flush()
@@ -226,7 +147,7 @@ def add_note(reference: str) -> ResponseReturnValue:
 @roles_required("staff")
 def withhold(reference: str, item_id: int, action: str) -> ResponseReturnValue:
     """Leave a finding out of the answer, or put it back, while the answer is reviewed."""
-    case = _staff_request(reference)
+    case = staff_request(reference)
     if not FlaskForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
     item = db.session.get(FoundItem, item_id)
@@ -235,7 +156,7 @@ def withhold(reference: str, item_id: int, action: str) -> ResponseReturnValue:
     if case.type != "access" or case.state != "in_review":
         flash("Findings can be withheld only while an access request's answer is reviewed.",
               "error")
-        return _render_request(case, status=409)
+        return render_request(case, status=409)
     item.withheld = action == "withhold"
     audit.record(f"finding.{action}", actor=Actor.for_user(current_user), request_id=case.id,
                  source=item.source)
@@ -247,7 +168,7 @@ def withhold(reference: str, item_id: int, action: str) -> ResponseReturnValue:
 @roles_required("staff")
 def reveal(reference: str) -> ResponseReturnValue:
     """Show this request's ID and bank details unmasked to this account, for this session."""
-    case = _staff_request(reference)
+    case = staff_request(reference)
     if not FlaskForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
     audit.record("findings.revealed", actor=Actor.for_user(current_user), request_id=case.id)

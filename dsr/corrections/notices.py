@@ -2,9 +2,6 @@
 the outcome, the old address of an e-mail change that it is coming, and every recipient of a
 corrected source the rectification (GDPR Art. 19), recorded per recipient."""
 
-from flask import current_app
-from itsdangerous import URLSafeTimedSerializer
-
 from dsr import audit, notify
 from dsr.actors import SYSTEM
 from dsr.adapters.registry import configured
@@ -13,17 +10,8 @@ from dsr.corrections import changes_of
 from dsr.extensions import db
 from dsr.models import ChangeTarget, RecipientNotice, Request
 from dsr.models.corrections import ELSEWHERE
+from dsr.subjects.links import STOP_CHANGE
 from dsr.subjects.sign_in import send_sign_in_link
-
-
-def stop_serializer() -> URLSafeTimedSerializer:
-    """Signs and reads the links that stop an e-mail change during its cooling-off."""
-    return URLSafeTimedSerializer(current_app.secret_key or "", salt="dsr.stop-change")
-
-
-def stop_link_max_age() -> int:
-    """How long a stop link works: the cooling-off, and a day's grace for a late reader."""
-    return (int(current_app.config["EMAIL_CHANGE_COOLING_OFF_HOURS"]) + 24) * 3600
 
 
 def tell_decisions(request: Request) -> None:
@@ -39,7 +27,7 @@ def tell_decisions(request: Request) -> None:
     for change in changes:
         if not (change.stop_nonce and change.apply_after):
             continue
-        token = stop_serializer().dumps({"c": change.id, "n": change.stop_nonce})
+        token = STOP_CHANGE.issue(c=change.id, n=change.stop_nonce)
         # Every address being replaced is told, not only the one that asked.
         old = {request.requester_email} | {t.previous_value.lower() for t in change.targets
                                            if "@" in t.previous_value}

@@ -1,7 +1,6 @@
 """The subject's own pages: sign in through a link mailed to the confirmed address, follow
 one's requests, and read and download a released answer. Every view is audited."""
 
-from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -14,27 +13,32 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature, SignatureExpired
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from dsr import audit, corrections, engine, report
 from dsr.actors import SUBJECT
 from dsr.categories import Category
-from dsr.corrections.values import CORRECTABLE
-from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
-from dsr.models import STAFF_TYPES, ProposedChange, RecipientNotice, Request, SubjectSignIn
+from dsr.models import STAFF_TYPES, ProposedChange, RecipientNotice, Request
 from dsr.portal.forms import ConfirmForm, ProposalsForm, SignInForm, StatementForm
-from dsr.portal.intake import public_rate_limits, submit_confirmed
-from dsr.subjects.sign_in import send_sign_in_link, sign_in_serializer
+from dsr.subjects.answers import CORRECTABLE_VALUES, correctable_finding, readable
+from dsr.subjects.intake import name_on_file, submit_confirmed
+from dsr.subjects.limits import public_rate_limits
+from dsr.subjects.links import LinkExpired, LinkInvalid
+from dsr.subjects.sign_in import (
+    claim_sign_in,
+    end_session,
+    send_sign_in_link,
+    sign_in_link,
+    signed_in_email,
+    start_session,
+)
 from dsr.text import small_int
 
 blueprint = Blueprint("subject", __name__, url_prefix="/my")
-CORRECTABLE_VALUES = {c.value for c in CORRECTABLE}
 
 NEXT_STEP = {
     "submitted": "Confirm the request through the link we e-mailed you.",
@@ -53,17 +57,6 @@ NEXT_STEP = {
     "withdrawn": "This request was withdrawn.",
     "expired": "This request was never confirmed and has lapsed.",
 }
-
-
-def signed_in_email() -> str | None:
-    """The address this browser proved it reads, while its subject session lasts."""
-    data = session.get("subject")
-    if not isinstance(data, dict):
-        return None
-    if datetime.fromisoformat(data["until"]) < utcnow():
-        session.pop("subject", None)
-        return None
-    return str(data["email"])
 
 
 def subject_required(view: Any) -> Any:
@@ -102,35 +95,22 @@ def sign_in() -> ResponseReturnValue:
 def session_link(token: str) -> ResponseReturnValue:
     """Show a button for a valid sign-in link; start the subject's session when pressed."""
     try:
-        data = sign_in_serializer().loads(
-            token, max_age=60 * current_app.config["SIGN_IN_LINK_MINUTES"])
-    except SignatureExpired:
+        link = sign_in_link(token)
+    except LinkExpired:
         abort(410, description="This sign-in link has expired. Ask for a new one.")
-    except BadSignature:
-        abort(400, description="This is not a valid sign-in link.")
-    link = db.session.get(SubjectSignIn, data.get("s")) if isinstance(data, dict) else None
-    if link is None:
+    except LinkInvalid:
         abort(400, description="This is not a valid sign-in link.")
     if link.used_at is not None:
         abort(410, description="This sign-in link has already been used. Ask for a new one.")
     form = ConfirmForm()
     if not form.validate_on_submit():
         return render_template("portal/session.html", form=form)
-    # Claimed in one statement, so that two presses at once cannot both sign in.
-    claimed = changed_rows(db.session.execute(
-        update(SubjectSignIn)
-        .where(SubjectSignIn.id == link.id, SubjectSignIn.used_at.is_(None))
-        .values(used_at=utcnow())
-    ))
-    if claimed != 1:
+    if not claim_sign_in(link):
         db.session.rollback()
         abort(410, description="This sign-in link has already been used. Ask for a new one.")
     audit.record("subject.sign_in", actor=SUBJECT)
     db.session.commit()
-    session.clear()
-    minutes = current_app.config["SUBJECT_SESSION_MINUTES"]
-    session["subject"] = {"email": link.email,
-                          "until": (utcnow() + timedelta(minutes=minutes)).isoformat()}
+    start_session(link.email)
     return redirect(url_for("subject.requests"))
 
 
@@ -139,7 +119,7 @@ def sign_out() -> ResponseReturnValue:
     """End the subject's session."""
     if not ConfirmForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
-    session.pop("subject", None)
+    end_session()
     return redirect(url_for("portal.home"))
 
 
@@ -165,20 +145,12 @@ def requests() -> str:
     answered = {s for kind in STAFF_TYPES for s in engine.workflow_for(kind)["answered"]}
     return render_template("portal/requests.html", cases=cases, next_step=NEXT_STEP,
                            answered=answered,
-                           readable=_readable, form=ConfirmForm())
-
-
-def _readable(case: Request) -> bool:
-    """Tell whether the request's report may be read now."""
-    days = current_app.config["REPORT_AVAILABLE_DAYS"]
-    return (case.type == "access" and case.state in ("fulfilled", "closed")
-            and case.released_at is not None and case.answer is not None
-            and utcnow() <= case.released_at + timedelta(days=days))
+                           readable=readable, form=ConfirmForm())
 
 
 def _released(reference: str) -> Request:
     case = _own(reference)
-    if not _readable(case):
+    if not readable(case):
         abort(410, description="This answer cannot be read here (any more). If you need it "
                                "again, make a new request; it costs nothing.")
     return case
@@ -234,22 +206,14 @@ def propose() -> ResponseReturnValue:
     form.drop_empty()
     if not form.validate_on_submit():
         return render_template("portal/propose.html", form=form), 400
-    name = _name_on_file()
-    case = submit_confirmed(form.confirmed_email, name, form.proposals())
+    case = submit_confirmed(form.confirmed_email, name_on_file(form.confirmed_email),
+                            form.proposals())
     db.session.commit()
     if case.state == "submitted":
         return redirect(url_for("portal.sent"))
     flash(f"Your correction request {case.reference} is confirmed; we will tell you what "
           "we decide.", "success")
     return redirect(url_for("subject.changes", reference=case.reference))
-
-
-def _name_on_file() -> str:
-    """The name of the subject's latest request, for a request made while signed in."""
-    return db.session.execute(
-        select(Request.requester_name).where(Request.requester_email == signed_in_email())
-        .order_by(Request.received_at.desc()).limit(1)
-    ).scalar_one_or_none() or ""
 
 
 def _from_report(reference: str, item: str) -> dict[str, str] | None:
@@ -259,13 +223,9 @@ def _from_report(reference: str, item: str) -> dict[str, str] | None:
     if not reference or index is None:
         return None
     case = _own(reference)
-    if not _readable(case):
+    finding = correctable_finding(case, index)
+    if finding is None:
         return None
-    findings = [f for group in (case.answer or {}).get("categories", [])
-                for f in group["findings"]]
-    if index >= len(findings) or findings[index]["category"] not in CORRECTABLE_VALUES:
-        return None
-    finding = findings[index]
     audit.record("report.viewed", actor=SUBJECT, request_id=case.id, code="correction_form")
     return {"category": finding["category"], "current": finding["value"],
             "record": f"{finding['source']}: {finding['label']}"}

@@ -1,21 +1,19 @@
 """The public pages: ask for your data or a correction, and confirm that the request is yours."""
 
-import secrets
-
 from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import update
 
 from dsr import audit, engine
 from dsr.actors import SUBJECT
 from dsr.corrections import TO_APPLY, writeback
-from dsr.corrections.notices import stop_link_max_age, stop_serializer
 from dsr.database import changed_rows
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ProposedChange, Request
 from dsr.portal.forms import ConfirmForm, CorrectionForm, RequestForm
-from dsr.portal.intake import public_rate_limits, serializer, submit
+from dsr.subjects.intake import submit
+from dsr.subjects.limits import public_rate_limits
+from dsr.subjects.links import CONFIRMATION, STOP_CHANGE, LinkExpired, LinkInvalid, nonce_matches
 
 blueprint = Blueprint("portal", __name__)
 
@@ -68,23 +66,21 @@ def sent() -> str:
 
 
 def _verifiable(token: str) -> Request:
-    max_age = int(current_app.config["VERIFY_LINK_HOURS"]) * 3600
     try:
-        data = serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
+        data = CONFIRMATION.read(token)
+    except LinkExpired:
         abort(410, description="This link has expired. Please send your request again; "
                                "nothing was collected.")
-    except BadSignature:
+    except LinkInvalid:
         abort(400, description="This is not a valid confirmation link. Copy the whole link "
                                "from the e-mail, or send your request again.")
-    case = db.session.get(Request, data.get("r")) if isinstance(data, dict) else None
+    case = db.session.get(Request, data.get("r"))
     if case is None or case.type not in STAFF_TYPES:
         abort(400, description="This is not a valid confirmation link.")
     if case.state == "expired":
         abort(410, description="This request expired before it was confirmed. Please send "
                                "it again; nothing was collected.")
-    if case.state != "submitted" or not case.verify_nonce \
-            or not secrets.compare_digest(case.verify_nonce, str(data.get("n"))):
+    if case.state != "submitted" or not nonce_matches(case.verify_nonce, data.get("n")):
         abort(410, description="This link has already been used. If you did not use it, "
                                "send a new request.")
     return case
@@ -104,16 +100,15 @@ def verify(token: str) -> ResponseReturnValue:
 
 def _stoppable(token: str) -> ProposedChange:
     try:
-        data = stop_serializer().loads(token, max_age=stop_link_max_age())
-    except SignatureExpired:
+        data = STOP_CHANGE.read(token)
+    except LinkExpired:
         abort(410, description="This link has expired. If the change was not yours, write to "
                                "us at once.")
-    except BadSignature:
+    except LinkInvalid:
         abort(400, description="This is not a valid link. Copy the whole link from the "
                                "e-mail.")
-    change = db.session.get(ProposedChange, data.get("c")) if isinstance(data, dict) else None
-    if change is None or not change.stop_nonce \
-            or not secrets.compare_digest(change.stop_nonce, str(data.get("n"))):
+    change = db.session.get(ProposedChange, data.get("c"))
+    if change is None or not nonce_matches(change.stop_nonce, data.get("n")):
         abort(410, description="This change can no longer be stopped here: it was stopped "
                                "already, or made. If it was not yours, write to us at once.")
     return change

@@ -1,2 +1,2 @@
-"""Services for the people asking: taking their requests, the links that prove who they are,
-their sign-in, and what the workflows they start share."""
+"""Services for the people asking: taking their requests, the single-use links mailed to them,
+signing them in, and what they may read once signed in."""

@@ -32,11 +32,13 @@ from dsr.auth import roles_required
 from dsr.database import utcnow
 from dsr.disclosures import Intake, documents, record_of, transparency
 from dsr.extensions import db
+from dsr.legal.forms import ActionForm, ApproveForm, IntakeForm
 from dsr.models import Disclosure, DisclosureDocument, Request, User
-from dsr.register.forms import ActionForm, ApproveForm, IntakeForm
-from dsr.text import small_int
+from dsr.web import transitions
+from dsr.web.form_errors import flash_form_errors
+from dsr.web.request_view import viewed
 
-blueprint = Blueprint("register", __name__, url_prefix="/legal")
+blueprint = Blueprint("legal", __name__, url_prefix="/legal")
 
 
 def _actor() -> Actor:
@@ -57,7 +59,7 @@ def index() -> str:
     audit.record("disclosures.listed", actor=_actor(), rows=len(rows))
     db.session.commit()
     answered = set(engine.workflow_for("disclosure")["answered"])
-    return render_template("register/index.html", rows=rows, lapsing=lapsing, now=utcnow(),
+    return render_template("legal/index.html", rows=rows, lapsing=lapsing, now=utcnow(),
                            answered=answered, instruments=disclosures.INSTRUMENTS,
                            today=utcnow().date())
 
@@ -72,7 +74,7 @@ def new() -> ResponseReturnValue:
                                                     ).replace(tzinfo=None, second=0,
                                                               microsecond=0)
     if not form.validate_on_submit():
-        return render_template("register/new.html", form=form), 400 if form.errors else 200
+        return render_template("legal/new.html", form=form), 400 if form.errors else 200
     intake = Intake(
         received_at=form.received_utc(), channel=form.channel.data or "",
         authority=form.authority.data or "", officer=form.officer.data or "",
@@ -95,11 +97,11 @@ def new() -> ResponseReturnValue:
     except documents.DocumentRefused as refused:
         db.session.rollback()
         form.documents.errors = [str(refused)]
-        return render_template("register/new.html", form=form), 400
+        return render_template("legal/new.html", form=form), 400
     db.session.commit()
     flash(f"Record {case.reference} opened; it is due {case.due_at:%d %b %Y %H:%M} UTC.",
           "success")
-    return redirect(url_for("register.record", reference=case.reference))
+    return redirect(url_for("legal.record", reference=case.reference))
 
 
 def _disclosure(reference: str) -> tuple[Request, Disclosure]:
@@ -113,8 +115,7 @@ def _render(case: Request, record: Disclosure, status: int = 200,
             action: ActionForm | None = None, approve: ApproveForm | None = None
             ) -> tuple[str, int]:
     """The record's page; it shows what an authority asked about a person: audited."""
-    audit.record("disclosure.view", actor=_actor(), request_id=case.id)
-    db.session.commit()
+    shown = viewed(case, _actor(), "disclosure.view")
     ids = [i for i in (record.opened_by, record.approved_by) if i]
     users = {user_id: email for user_id, email in db.session.execute(
         select(User.id, User.email).where(User.id.in_(ids))).all()}
@@ -126,15 +127,12 @@ def _render(case: Request, record: Disclosure, status: int = 200,
             "data_types": record.data_types,
             "range_from": record.range_from, "range_to": record.range_to})
     _offer(approve, record)
-    events = audit.events_for(case.id)
     return render_template(
-        "register/record.html", case=case, record=record, users=users, documents=list(docs),
-        actions=engine.available(case, _actor()), action=action or ActionForm(),
-        approve=approve, runs=sorted(collection.runs_of(case).values(),
-                                     key=lambda r: r.source),
-        events=events, now=utcnow(), today=utcnow().date(), d=disclosures,
-        outcome=disclosures.outcome(case, record), narrowed=disclosures.narrowed(record),
-        four_eyes=current_app.config["DISCLOSURE_FOUR_EYES"],
+        "legal/record.html", case=case, record=record, users=users, documents=list(docs),
+        action=action or ActionForm(), approve=approve, now=utcnow(), today=utcnow().date(),
+        d=disclosures, outcome=disclosures.outcome(case, record),
+        narrowed=disclosures.narrowed(record),
+        four_eyes=current_app.config["DISCLOSURE_FOUR_EYES"], **shown,
     ), status
 
 
@@ -166,8 +164,7 @@ def approve(reference: str) -> ResponseReturnValue:
     form = ApproveForm()
     _offer(form, record)
     if not form.validate_on_submit():
-        flash("The approval was not recorded: " + "; ".join(
-            e for errors in form.errors.values() for e in errors), "error")
+        flash_form_errors("The approval was not recorded", form)
         return _render(case, record, 400, approve=form)
     chosen = set(form.targets.data or [])
     record.approved_targets = [t for t in record.targets if _target_key(t) in chosen]
@@ -176,21 +173,13 @@ def approve(reference: str) -> ResponseReturnValue:
     record.approved_to = form.range_to.data or record.range_to
     record.narrowing_reason = (form.narrowing_reason.data or "").strip() or None
     try:
-        engine.fire(case, "approve", actor=_actor(), version=_version(form.version.data))
-        db.session.commit()
+        transitions.fire(case, "approve", actor=_actor(), version=form.version.data or "")
     except engine.TransitionError as error:
-        db.session.rollback()
         flash(error.message, "error")
         case, record = _disclosure(reference)
         return _render(case, record, error.status, approve=form)
     flash("Approved" + (" (narrowed)." if disclosures.narrowed(record) else "."), "success")
-    return redirect(url_for("register.record", reference=reference))
-
-
-def _version(typed: str | None) -> int:
-    """The version a form was read at; an unreadable one is refused as stale."""
-    version = small_int(typed)
-    return -1 if version is None else version
+    return redirect(url_for("legal.record", reference=reference))
 
 
 @blueprint.route("/<reference>/transitions", methods=["POST"])
@@ -203,20 +192,17 @@ def transition(reference: str) -> ResponseReturnValue:
         flash("The form was incomplete or has expired; please try again.", "error")
         return _render(case, record, 400, action=form)
     trigger = form.trigger.data or ""
-    fields = engine.fields_for("disclosure", trigger)
     given = {"reason": form.reason.data or "", "delivery": form.delivery.data or "",
              "until": form.until.data.isoformat() if form.until.data else ""}
     try:
-        engine.fire(case, trigger, actor=_actor(), version=_version(form.version.data),
-                    **{k: v for k, v in given.items() if k in fields})
-        db.session.commit()
+        transitions.fire(case, trigger, actor=_actor(), version=form.version.data or "",
+                         given=given)
     except engine.TransitionError as error:
-        db.session.rollback()
         flash(error.message, "error")
         case, record = _disclosure(reference)
         return _render(case, record, error.status, action=form)
     flash(f"Done: the record is now {case.state.replace('_', ' ')}.", "success")
-    return redirect(url_for("register.record", reference=reference))
+    return redirect(url_for("legal.record", reference=reference))
 
 
 @blueprint.route("/<reference>/sources/<source>/retry", methods=["POST"])
@@ -234,7 +220,7 @@ def retry_source(reference: str, source: str) -> ResponseReturnValue:
     collection.start(case, _actor(), [source])
     db.session.commit()
     flash(f"Asking {source} again.", "success")
-    return redirect(url_for("register.record", reference=reference))
+    return redirect(url_for("legal.record", reference=reference))
 
 
 @blueprint.route("/<reference>/documents/<id:document_id>")
@@ -293,7 +279,7 @@ def transparency_page() -> str:
     report = transparency.compile_report(year, by)
     audit.record("transparency.viewed", actor=_actor(), code=str(year))
     db.session.commit()
-    return render_template("register/transparency.html", report=report,
+    return render_template("legal/transparency.html", report=report,
                            bars=transparency.chart(report), d=disclosures)
 
 

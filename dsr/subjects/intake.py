@@ -1,31 +1,23 @@
 """Taking a subject's request: open it, and mail the single-use link that confirms it."""
 
 import secrets
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
 
 from flask import current_app
-from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
 
 from dsr import corrections, engine, notify
 from dsr.actors import SUBJECT
 from dsr.categories import Category
 from dsr.corrections import Proposal
-from dsr.extensions import limiter
+from dsr.extensions import db
 from dsr.models import Request
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def serializer() -> URLSafeTimedSerializer:
-    """Signs and reads confirmation links."""
-    return URLSafeTimedSerializer(current_app.secret_key or "", salt="dsr.verify")
+from dsr.subjects.links import CONFIRMATION
 
 
 def verification_link(case: Request) -> str:
     """Issue a fresh single-use link that proves the requester reads the address given."""
     case.verify_nonce = secrets.token_urlsafe(16)
-    token = serializer().dumps({"r": case.id, "n": case.verify_nonce})
+    token = CONFIRMATION.issue(r=case.id, n=case.verify_nonce)
     return notify.public_url("portal.verify", token=token)
 
 
@@ -58,20 +50,10 @@ def submit_confirmed(email: str, name: str, proposals: list[Proposal]) -> Reques
     return case
 
 
-def public_rate_limits(view: F) -> F:
-    """Limit a public form's POSTs per client address and per e-mail address."""
-    per_address = limiter.limit(
-        lambda: current_app.config["REQUEST_RATE_LIMIT_PER_ADDRESS"], methods=["POST"],
-        key_func=address_key,
-    )
-    per_client = limiter.limit(lambda: current_app.config["REQUEST_RATE_LIMIT"], methods=["POST"])
-    return cast(F, per_client(per_address(view)))
-
-
-def address_key() -> str:
-    """Rate limits per e-mail address: the address in the form or JSON body."""
-    from flask import request
-
-    body = request.get_json(silent=True) if request.is_json else None
-    email = (body or {}).get("email") if isinstance(body, dict) else request.form.get("email")
-    return str(email or "").strip().lower() or "-"
+def name_on_file(email: str) -> str:
+    """The name given with the latest request from `email`, for a request made while signed
+    in (where nobody types one)."""
+    return db.session.execute(
+        select(Request.requester_name).where(Request.requester_email == email)
+        .order_by(Request.received_at.desc()).limit(1)
+    ).scalar_one_or_none() or ""
