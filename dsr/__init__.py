@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_sources(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_template_filters(app)
     register_commands(app)
     return app
 
@@ -108,6 +109,13 @@ def register_errorhandlers(app: Flask) -> None:
     from dsr.errors import register
 
     register(app)
+
+
+def register_template_filters(app: Flask) -> None:
+    """Add the filters that templates share, such as dates in the configured time zone."""
+    from dsr import templating
+
+    templating.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 import re
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -224,6 +224,17 @@ def test_an_empty_note_is_refused_with_a_message(staff_client: FlaskClient) -> N
         "text": "", "csrf_token": csrf_token(staff_client, page)})
     assert response.status_code == 400
     assert "Write the note first." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("received_at", "shown"), [
+    (datetime(2026, 3, 4, 23, 30, tzinfo=UTC), "05 Mar 2026 00:30 CET"),
+    (datetime(2026, 7, 4, 22, 30, tzinfo=UTC), "05 Jul 2026 00:30 CEST"),
+])
+def test_times_read_in_the_companys_time_zone(staff_client: FlaskClient, received_at: datetime,
+                                             shown: str) -> None:
+    case = make_request("access", "in_review", received_at=received_at)
+    page = staff_client.get(f"/console/requests/{case.reference}").get_data(as_text=True)
+    assert f'<time datetime="{received_at.isoformat()}">{shown}</time>' in page
 
 
 def test_an_unconfirmed_request_cannot_be_collected(staff_client: FlaskClient) -> None:
