@@ -3,19 +3,22 @@ that answer in each product's documented format from the demo databases. The ada
 run against them, and so does `make run`.
 
 Each app reads a few switches from its config, for tests of what goes wrong: DELAY (seconds
-before answering), FAIL_NEXT (answer that many requests with HTTP 503) and MALFORMED (answer
-with something that is not the product's format).
+before answering), DELAYS (seconds before answering one call, by its action or path),
+FAIL_NEXT (answer that many requests with HTTP 503) and MALFORMED (answer with something that
+is not the product's format); and counts the calls it was asked (CALLS) and answered
+(ANSWERED), by action or path.
 """
 
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
 
@@ -30,11 +33,21 @@ def query(database: Path, sql: str, *params: Any) -> list[dict[str, Any]]:
 
 
 def misbehave(app: Flask) -> Callable[[], Response | None]:
-    """Return a before-request hook that applies the app's DELAY, FAIL_NEXT and MALFORMED."""
+    """Return a before-request hook that counts the call and applies the app's DELAY,
+    DELAYS, FAIL_NEXT and MALFORMED; and count each answer once it is sent."""
+    calls, answered = app.config.setdefault("CALLS", Counter()), \
+        app.config.setdefault("ANSWERED", Counter())
+
+    @app.after_request
+    def count(response: Response) -> Response:
+        answered[_call()] += 1
+        return response
 
     def hook() -> Response | None:
-        if app.config.get("DELAY"):
-            time.sleep(float(app.config["DELAY"]))
+        calls[_call()] += 1
+        delay = app.config.get("DELAY") or app.config.get("DELAYS", {}).get(_call())
+        if delay:
+            time.sleep(float(delay))
         if app.config.get("FAIL_NEXT", 0) > 0:
             app.config["FAIL_NEXT"] -= 1
             return Response("Service Unavailable", status=503)
@@ -44,6 +57,11 @@ def misbehave(app: Flask) -> Callable[[], Response | None]:
         return None
 
     return hook
+
+
+def _call() -> str:
+    """What a request asks for: its API action, or else its path."""
+    return request.values.get("action") or request.path
 
 
 @dataclass
