@@ -35,11 +35,14 @@ run: $(VENV)/.app instance/config.py
 	$(BIN)/flask demo standins & trap 'kill $$!' EXIT INT TERM; \
 	    $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-# PostgreSQL (a second backend for the same tests) and Chromium (browser tests) from Debian.
+# PostgreSQL (a second backend for the same tests), Redis (rate limits and jobs in the
+# production shape) and Chromium (browser tests) from Debian.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null \
+	        || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	    $(SUDO) apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql chromium >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server \
+	        chromium >/dev/null; \
 	fi
 
 lint: $(VENV)/.test
