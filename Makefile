@@ -51,9 +51,10 @@ lint: $(VENV)/.test
 types: $(VENV)/.test
 	$(BIN)/mypy dsr workflows
 
-# Two workers: each starts its own PostgreSQL server and browser.
+# Two workers: each starts its own PostgreSQL server and browser. The production shape's tests
+# share one gunicorn (xdist_group), so they all run on one worker.
 unit: $(VENV)/.test system-packages
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint types unit
 

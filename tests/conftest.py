@@ -31,6 +31,8 @@ from dsr.extensions import db
 from dsr.models import OutboxMessage, Request, User, UserRole
 from tests import servers
 
+pytest_plugins = ["tests.production"]
+
 PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", "postgresql"]
 
