@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export FLASK_APP := wsgi
 
-.PHONY: run test lint types unit system-packages bench
+.PHONY: run test lint types unit system-packages bench bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,7 @@ bench: $(VENV)/.app
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/access.py
 	$(BIN)/python bench/corrections.py
+
+# The production shape under load (not part of `make test`): about a minute on 2 cores.
+bench-load: $(VENV)/.app system-packages
+	$(BIN)/python bench/load.py
