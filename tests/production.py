@@ -229,8 +229,10 @@ def production(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     web = servers.Gunicorn(root / "gunicorn.log", env)
     sources = company_sources(folder, *(standins[name].url for name in
                                         ("billing", "analytics", "helpdesk")))
-    servers.write_instance(instance, settings_for(database_url, redis, web.url, sources))
-    app = create_app(config_for(database_url))
+    settings = settings_for(database_url, redis, web.url, sources)
+    servers.write_instance(instance, settings)
+    # The same settings in this process, for commands run on the same database and queue.
+    app = create_app(config_for(database_url) | settings)
     consumers: servers.Consumers | None = None
     try:
         redis.start()
