@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export FLASK_APP := wsgi
 
-.PHONY: run test lint types unit system-packages bench
+.PHONY: run test lint types unit system-packages bench bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +35,14 @@ run: $(VENV)/.app instance/config.py
 	$(BIN)/flask demo standins & trap 'kill $$!' EXIT INT TERM; \
 	    $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-# PostgreSQL (a second backend for the same tests) and Chromium (browser tests) from Debian.
+# PostgreSQL (a second backend for the same tests), Redis (rate limits and jobs in the
+# production shape) and Chromium (browser tests) from Debian.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null \
+	        || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	    $(SUDO) apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql chromium >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server \
+	        chromium >/dev/null; \
 	fi
 
 lint: $(VENV)/.test
@@ -48,9 +51,10 @@ lint: $(VENV)/.test
 types: $(VENV)/.test
 	$(BIN)/mypy dsr workflows
 
-# Two workers: each starts its own PostgreSQL server and browser.
+# Two workers: each starts its own PostgreSQL server and browser. The production shape's tests
+# share one gunicorn (xdist_group), so they all run on one worker.
 unit: $(VENV)/.test system-packages
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint types unit
 
@@ -59,3 +63,7 @@ bench: $(VENV)/.app
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/access.py
 	$(BIN)/python bench/corrections.py
+
+# The production shape under load (not part of `make test`): about a minute on 2 cores.
+bench-load: $(VENV)/.app system-packages
+	$(BIN)/python bench/load.py

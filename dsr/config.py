@@ -34,6 +34,13 @@ TIMEZONE = "Europe/Berlin"
 # PROXY_FIX_X_FOR to the number of proxies so that the client's address is the one counted.
 RATELIMIT_STORAGE_URI = "memory://"
 SIGN_IN_RATE_LIMIT = "10 per minute; 100 per day"
+# While that storage cannot be reached, each process counts in its own memory (the same
+# limits, per process) and goes back to the storage once it answers again; an error even
+# then lets the request through rather than answering 500. The options are the Redis
+# client's: a storage that hangs costs a request one second, not a worker.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+RATELIMIT_SWALLOW_ERRORS = True
+RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 1, "socket_connect_timeout": 1}
 PROXY_FIX_X_FOR = 0
 
 # The systems that hold personal data: {name: {"adapter": ..., "settings": {...},

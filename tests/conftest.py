@@ -5,11 +5,8 @@ import contextvars
 import email
 import email.message
 import email.policy
-import os
 import re
 import shutil
-import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -20,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import flask_migrate
-import psycopg
 import pytest
 from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import event, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
@@ -36,6 +31,9 @@ from dsr import create_app, jobs
 from dsr.auth import hash_password
 from dsr.extensions import db
 from dsr.models import OutboxMessage, Request, User, UserRole
+from tests import servers
+
+pytest_plugins = ["tests.production"]
 
 PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", "postgresql"]
@@ -66,59 +64,19 @@ def migrate(database_url: str) -> None:
         db.engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Start a throw-away PostgreSQL server on 127.0.0.1; yield its URL without a database."""
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    if not bins:
+    if servers.postgres_bindir() is None:
         pytest.fail("PostgreSQL is not installed: `make test` installs it (apt-get postgresql).")
-    bindir = bins[-1].parent
-    root = Path(tempfile.mkdtemp(prefix="dsr-pg-"))
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        shutil.chown(root, "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    data, port = root / "data", _free_port()
-    subprocess.run(
-        [*as_postgres, bindir / "initdb", "-D", data, "-U", "dsr", "--auth=trust",
-         "--encoding=UTF8", "--no-locale"],
-        check=True, capture_output=True,
-    )
-    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-               "-c synchronous_commit=off -c full_page_writes=off")
-    subprocess.run(
-        [*as_postgres, bindir / "pg_ctl", "-D", data, "-o", options, "-l", root / "log",
-         "-w", "start"],
-        check=True, capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://dsr@127.0.0.1:{port}"
-    finally:
-        subprocess.run(
-            [*as_postgres, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"],
-            capture_output=True, check=False,
-        )
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _admin_sql(server: str, statement: str) -> None:
-    url = make_url(f"{server}/postgres")
-    with psycopg.connect(
-        host=url.host, port=url.port, user=url.username, dbname="postgres", autocommit=True
-    ) as connection:
-        connection.execute(statement)
+    with servers.postgres() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_server: str) -> str:
     """A migrated database that each test's database is copied from."""
-    _admin_sql(postgres_server, "CREATE DATABASE dsr_template")
+    servers.admin_sql(postgres_server, "CREATE DATABASE dsr_template")
     migrate(f"{postgres_server}/dsr_template")
     return "dsr_template"
 
@@ -131,13 +89,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+def postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database copied from the migrated template for as long as the generator runs."""
     server = request.getfixturevalue("postgres_server")
     template = request.getfixturevalue("postgres_template")
     name = f"test_{uuid.uuid4().hex[:12]}"
-    _admin_sql(server, f'CREATE DATABASE "{name}" TEMPLATE {template}')
+    servers.admin_sql(server, f'CREATE DATABASE "{name}" TEMPLATE {template}')
     yield f"{server}/{name}"
-    _admin_sql(server, f'DROP DATABASE "{name}" WITH (FORCE)')
+    servers.admin_sql(server, f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=BACKENDS)
@@ -148,7 +107,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
     else:
-        yield from _postgres_database(request)
+        yield from postgres_database(request)
 
 
 @pytest.fixture
@@ -162,7 +121,7 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 @pytest.fixture
 def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database, for what only PostgreSQL has."""
-    yield from _postgres_database(request)
+    yield from postgres_database(request)
 
 
 def _settle(app: Flask, seconds: float) -> None:
@@ -290,7 +249,7 @@ class SmtpSink:
 @pytest.fixture
 def smtp_port() -> int:
     """A free port for an SMTP server (which a test may start late, to simulate an outage)."""
-    return _free_port()
+    return servers.free_port()
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ works once, for a while, for its own request only."""
 
 import re
 import time
+from collections.abc import Iterator
 
 import itsdangerous.timed
 import pytest
@@ -15,7 +16,8 @@ from dsr import audit
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import OutboxMessage, Request
-from tests.conftest import csrf_token
+from tests import servers
+from tests.conftest import app_on, csrf_token
 
 
 def submit(client: FlaskClient, email: str = "rosa@example.com", **fields: str):
@@ -74,6 +76,22 @@ def test_requests_are_rate_limited_per_address(app: Flask, client: FlaskClient) 
     statuses = [submit(client, email="Rosa@Example.com ").status_code for _ in range(4)]
     assert statuses == [302, 302, 302, 429]
     assert submit(client, email="other@example.com").status_code == 302
+
+
+@pytest.fixture
+def app_without_limit_storage(sqlite_url: str) -> Iterator[Flask]:
+    """An app whose rate-limit storage (Redis) does not answer."""
+    yield from app_on(sqlite_url,
+                      RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{servers.free_port()}/0")
+
+
+def test_without_the_rate_limit_storage_requests_are_taken_and_still_limited(
+    app_without_limit_storage: Flask
+) -> None:
+    client = app_without_limit_storage.test_client()
+    statuses = [submit(client, email="rosa@example.com").status_code for _ in range(4)]
+    assert statuses == [302, 302, 302, 429], "counted in the process's memory meanwhile"
+    assert len(outbox()) == 3
 
 
 def test_the_link_shows_a_button_and_only_the_button_confirms(app: Flask, client: FlaskClient

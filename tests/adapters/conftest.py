@@ -369,16 +369,15 @@ BILLING_RECIPIENTS = [{"name": "Demo Bank AG", "email": "privacy@demo-bank.examp
                       "Archive Partner Ltd"]
 
 
-@pytest.fixture
-def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite_url
-                ) -> Iterator[Any]:
-    """An app whose sources are the demo company's, served by the stand-ins."""
-    folder, _ = company_copy
+def company_sources(folder: Path, whmcs_url: str, matomo_url: str, kayako_url: str
+                    ) -> dict[str, Any]:
+    """SOURCES for the demo company in `folder`: its stand-ins at these URLs, and its live
+    chats by SQL."""
     sources: dict[str, Any] = {
-        "billing": {"adapter": "whmcs", "settings": whmcs_settings(whmcs_server.url),
+        "billing": {"adapter": "whmcs", "settings": whmcs_settings(whmcs_url),
                     "identifies": "client"},
-        "analytics": {"adapter": "matomo", "settings": matomo_settings(matomo_server.url)},
-        "helpdesk": {"adapter": "kayako", "settings": kayako_settings(kayako_server.url)},
+        "analytics": {"adapter": "matomo", "settings": matomo_settings(matomo_url)},
+        "helpdesk": {"adapter": "kayako", "settings": kayako_settings(kayako_url)},
         "chats": {"adapter": "sql", "settings": {
             "url": f"sqlite:///{folder / 'helpdesk.sqlite'}",
             "mapping_file": str(MAPPINGS / "helpdesk_chats.yaml")}},
@@ -386,6 +385,15 @@ def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite
     for source in sources.values():
         source["register"] = DEMO_REGISTER
     sources["billing"]["register"] = DEMO_REGISTER | {"recipients": BILLING_RECIPIENTS}
+    return sources
+
+
+@pytest.fixture
+def company_app(company_copy, whmcs_server, matomo_server, kayako_server, sqlite_url
+                ) -> Iterator[Any]:
+    """An app whose sources are the demo company's, served by the stand-ins."""
+    folder, _ = company_copy
+    sources = company_sources(folder, whmcs_server.url, matomo_server.url, kayako_server.url)
     yield from app_on(sqlite_url, SOURCES=sources, SOURCE_TIMEOUT=8)
 
 
