@@ -54,6 +54,7 @@ def settings_for(database_url: str, redis: servers.Redis, public_url: str,
         "SOURCE_TIMEOUT": 3,
         # A claim older than this is a dead consumer's: short, so the fault tests wait little.
         "JOB_LEASE_SECONDS": 5,
+        "JOB_HANDOVER_GRACE_SECONDS": 1,
         # One client address (127.0.0.1) sends every test's requests; the limit per e-mail
         # address stays as shipped.
         "REQUEST_RATE_LIMIT": "1000 per hour",

@@ -33,8 +33,8 @@ COURT_ORDER = {
 }
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 ALL_SOURCES_DONE = "(?s)" + "".join(
-    rf"(?=.*<tr><td>{name}</td><td>done)" for name in ("analytics", "billing", "chats",
-                                                       "helpdesk"))
+    rf"(?=.*<td>{name}</td>\s*<td><span class=\"state[^\"]*\">done</span>)"
+    for name in ("analytics", "billing", "chats", "helpdesk"))
 
 
 def api_request(production, email: str) -> requests.Response:
@@ -241,4 +241,36 @@ def test_while_redis_is_away_submissions_are_taken_and_limits_count_there_again(
         number += 1
         assert api_request(production, f"after-redis-{number}@example.net").status_code == 202
         time.sleep(0.3)
+    production.verify_audit()
+
+
+def test_work_started_while_the_queue_is_away_runs_once_it_is_back(production) -> None:
+    me = production.people[6]
+    reference = production.confirmed(production.visitor(), "/requests/new", me, type="access")
+    staff = production.signed_in("staff@example.org")
+    page = f"/console/requests/{reference}"
+    production.redis.stop()
+    try:
+        assert staff.act(page, "start_collection").status_code == 302, "taken, not a 500"
+        assert "collecting" in staff.page(page)
+    finally:
+        production.redis.start()
+    [(queued,)] = production.sql("SELECT count(*) FROM jobs WHERE state = 'queued'")
+    assert queued >= 1, "the intent to collect is kept in dsr's database"
+    def state() -> str:
+        [(found,)] = production.sql("SELECT state FROM requests WHERE reference = %s",
+                                    reference)
+        return str(found)
+
+    assert state() == "collecting"
+    deadline = time.monotonic() + 40
+    while state() != "in_review":
+        assert time.monotonic() < deadline, "the collection never ran"
+        production.cli("jobs", "sweep")  # what the periodic sweep does every minute
+        time.sleep(0.5)
+    [(asked,)] = production.sql(
+        "SELECT count(*) FROM audit_events JOIN requests ON requests.id = "
+        "audit_events.request_id WHERE reference = %s AND action = 'collection.started'",
+        reference)
+    assert asked == 1, "collected once"
     production.verify_audit()
