@@ -28,11 +28,14 @@ instance/config.py: | instance/config.example.py
 	    -e "s/^DEMO = False/DEMO = True/" \
 	    instance/config.example.py > $@
 
-# The demo company's WHMCS, Matomo and Kayako stand-ins run beside the app and stop with it.
+# The demo company's WHMCS, Matomo and Kayako stand-ins and a job consumer run beside the app
+# and stop with it.
 run: $(VENV)/.app instance/config.py
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
-	$(BIN)/flask demo standins & trap 'kill $$!' EXIT INT TERM; \
+	$(BIN)/flask demo standins & standins=$$!; \
+	    $(BIN)/flask jobs worker & worker=$$!; \
+	    trap 'kill $$standins $$worker' EXIT INT TERM; \
 	    $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # PostgreSQL (a second backend for the same tests), Redis (rate limits and jobs in the

@@ -26,7 +26,7 @@ from dsr.demo.standins.matomo import create_matomo
 from dsr.demo.standins.whmcs import create_whmcs
 from dsr.extensions import db
 from tests import servers
-from tests.adapters.conftest import (
+from tests.fixtures.company import (
     KAYAKO_KEY,
     KAYAKO_SECRET,
     MATOMO_TOKEN,
@@ -34,7 +34,8 @@ from tests.adapters.conftest import (
     WHMCS_SECRET,
     company_sources,
 )
-from tests.conftest import PASSWORD, config_for, postgres_database
+from tests.fixtures.databases import config_for, postgres_database
+from tests.fixtures.people import PASSWORD
 
 # Polls of pages that change in the background give up after this many seconds.
 WAIT = 30

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from dsr import create_app
 from dsr.extensions import db
 from dsr.models import ApiToken, AuditEvent, User, hash_token
-from tests.conftest import PASSWORD, config_for, csrf_token, sign_in
+from tests.fixtures.databases import config_for
+from tests.fixtures.people import PASSWORD, csrf_token, sign_in
 
 
 def actions() -> list[str]:

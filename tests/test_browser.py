@@ -9,8 +9,9 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from dsr.extensions import db
-from tests.conftest import PASSWORD, make_user, served
 from tests.factories import make_request
+from tests.fixtures.browser import served
+from tests.fixtures.people import PASSWORD, make_user
 
 pytestmark = pytest.mark.browser
 

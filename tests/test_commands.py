@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from dsr import audit
 from dsr.extensions import db
 from dsr.models import Request
-from tests.conftest import sign_in
 from tests.factories import make_request
+from tests.fixtures.people import sign_in
 
 
 def test_migrations_build_exactly_the_models_schema(app: Flask) -> None:

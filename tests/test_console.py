@@ -14,8 +14,8 @@ from dsr.actors import Actor
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import AuditEvent, Request
-from tests.conftest import csrf_token, sign_in
 from tests.factories import make_request
+from tests.fixtures.people import csrf_token, sign_in
 
 
 def refs(page: str, *cases: Request) -> list[bool]:

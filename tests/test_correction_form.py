@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dsr.extensions import db
 from dsr.models import ProposedChange, Request
-from tests.conftest import csrf_token, mails
+from tests.fixtures.people import csrf_token, mails
 
 URL = "/corrections/new"
 

@@ -4,11 +4,9 @@ refusal leaves behind, deadlines, the intake's checks, and the transparency coun
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dsr import audit
@@ -19,64 +17,12 @@ from dsr.models import (
     Disclosure,
     DisclosureDocument,
     FoundItem,
-    Request,
     SourceRun,
     User,
 )
-from tests.conftest import csrf_token, make_user, sign_in
 from tests.factories import make_request
-
-COURT_ORDER = {
-    "received_at": "2026-11-20T09:30", "channel": "email",
-    "authority": "Landeskriminalamt Berlin", "officer": "KHK Muster",
-    "contact": "+49 30 4664 0", "country": "DE",
-    "authenticity_check": "Called back the LKA's switchboard on its published number.",
-    "authenticity_result": "confirmed", "instrument": "court_order",
-    "citation": "AG Tiergarten 351 Gs 12/26", "targets": "ana.lima@example.com\n10017",
-    "data_types": ["subscriber", "traffic"], "range_from": "2026-01-01", "range_to": "2026-10-31",
-}
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def legal(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    if db.session.execute(select(User).where(User.email == email)).scalar_one_or_none() is None:
-        make_user(email, "legal")
-    assert sign_in(client, email).status_code == 302
-    return client
-
-
-def open_record(client: FlaskClient, **overrides: Any):
-    data = {**COURT_ORDER, **overrides, "csrf_token": csrf_token(client, "/legal/new")}
-    return client.post("/legal/new", data=data, content_type="multipart/form-data")
-
-
-def latest() -> Request:
-    db.session.expire_all()
-    return db.session.execute(select(Request).where(Request.type == "disclosure")
-                              .order_by(Request.id.desc())).scalars().first()
-
-
-def act(client: FlaskClient, case: Request, trigger: str, **fields: str):
-    page = f"/legal/{case.reference}"
-    db.session.expire_all()
-    version = db.session.get(Request, case.id).version
-    return client.post(f"{page}/transitions", data={
-        "trigger": trigger, "version": str(version), **fields,
-        "csrf_token": csrf_token(client, page)})
-
-
-def approve(client: FlaskClient, case: Request, **fields: Any):
-    page = f"/legal/{case.reference}"
-    db.session.expire_all()
-    version = db.session.get(Request, case.id).version
-    return client.post(f"{page}/approve", data={
-        **fields, "version": str(version), "csrf_token": csrf_token(client, page)})
-
-
-def state(case: Request) -> str:
-    db.session.expire_all()
-    return db.session.get(Request, case.id).state
+from tests.fixtures.legal import PDF, act, approve, latest, legal, open_record, state
+from tests.fixtures.people import csrf_token
 
 
 def test_staff_are_denied_the_register_and_its_records(app: Flask, staff_client) -> None:

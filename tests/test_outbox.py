@@ -8,10 +8,11 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
-from dsr import notify
+from dsr import jobs, notify
 from dsr.extensions import db
 from dsr.models import OutboxMessage
-from tests.conftest import SmtpSink, csrf_token
+from tests.fixtures.mail import SmtpSink
+from tests.fixtures.people import csrf_token
 
 
 def queue(app: Flask) -> OutboxMessage:
@@ -104,3 +105,39 @@ def test_two_senders_at_once_send_each_message_once(mail_app: Flask, smtp: SmtpS
     assert len(smtp.messages) == 5
     db.session.expire_all()
     assert db.session.execute(select(OutboxMessage.state)).scalars().all() == ["sent"] * 5
+
+
+def test_mail_queued_while_the_server_is_down_is_delivered_once_when_it_is_back(
+    mail_app: Flask, smtp_port: int
+) -> None:
+    client = mail_app.test_client()
+    addresses = [f"down-{n}@example.com" for n in range(3)]
+    for address in addresses:
+        token = csrf_token(client, "/requests/new")
+        client.post("/requests/new", data={"type": "access", "email": address,
+                                           "name": "Kim Example", "csrf_token": token})
+    db.session.expire_all()
+    waiting = db.session.execute(select(OutboxMessage)).scalars().all()
+    assert [(m.state, m.attempts) for m in waiting] == [("pending", 1)] * 3, \
+        "the consumer tried each right after its commit, and kept it"
+
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        for message in waiting:
+            message.next_attempt_at = message.created_at  # their backoff has passed
+        db.session.commit()
+        for _ in range(2):  # the periodic delivery, twice: the second finds nothing to send
+            jobs.declare(notify.DELIVER)
+            db.session.commit()
+        delivered = sink.wait_for(3)
+        assert len(delivered) == 3  # both deliveries ran before their commits returned
+        assert sorted(m["To"] for m in delivered) == addresses, "each once"
+        assert len({m["Message-ID"] for m in delivered}) == 3
+    finally:
+        controller.stop()
+    db.session.expire_all()
+    assert {m.state for m in db.session.execute(select(OutboxMessage)).scalars()} == {"sent"}

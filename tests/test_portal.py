@@ -17,7 +17,8 @@ from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import OutboxMessage, Request
 from tests import servers
-from tests.conftest import app_on, csrf_token
+from tests.fixtures.databases import app_on
+from tests.fixtures.people import csrf_token
 
 
 def submit(client: FlaskClient, email: str = "rosa@example.com", **fields: str):

@@ -8,7 +8,7 @@ import pytest
 
 import workflows
 from dsr.names import resolve
-from tests.test_engine import TRIGGER_CASES
+from tests.cases import TRIGGER_CASES
 
 WORKFLOWS = workflows.load()
 KNOWN_ROLES = {"staff", "legal", "admin", "subject", "system"}

@@ -49,7 +49,6 @@ __all__ = [
     "machine_for",
     "open_request",
     "workflow_for",
-    "workflows_for",
 ]
 
 
@@ -61,11 +60,6 @@ def _workflows() -> dict[str, Workflow]:
 def workflow_for(request_type: str) -> Workflow:
     """Return the workflow that moves requests of `request_type`."""
     return _workflows()[request_type]
-
-
-def workflows_for(request_types: Iterable[str]) -> list[Workflow]:
-    """Return the workflows of several request types."""
-    return [workflow_for(t) for t in request_types]
 
 
 @cache

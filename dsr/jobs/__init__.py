@@ -147,9 +147,10 @@ def sweep() -> int:
 
 
 def unfinished() -> int:
-    """How many jobs are queued or running."""
-    return db.session.execute(
-        select(func.count(Job.id)).where(Job.state.in_(("queued", "running")))).scalar_one()
+    """How many jobs are running or waiting for their first run (not those waiting to be
+    tried again)."""
+    return db.session.execute(select(func.count(Job.id)).where(or_(
+        Job.state == "running", and_(Job.state == "queued", Job.attempts == 0)))).scalar_one()
 
 
 def periodic_jobs(app: Flask) -> dict[str, str]:

@@ -12,10 +12,8 @@ from dsr.categories import Category
 from dsr.demo import company
 from dsr.extensions import db
 from dsr.models import FoundItem, SourceRun
-from tests.adapters.conftest import (
-    visits_of,
-)
 from tests.factories import make_request
+from tests.fixtures.company import visits_of
 
 STAFF = Actor("user:1", frozenset({"staff"}))
 

@@ -15,7 +15,7 @@ from dsr.adapters import (
 )
 from dsr.adapters.registry import BUILTINS, load_factory
 from dsr.categories import Category
-from tests.adapters.conftest import AdapterCase
+from tests.fixtures.company import AdapterCase
 
 # Each case and the adapter it exercises; every built-in must have at least one.
 CASES = {

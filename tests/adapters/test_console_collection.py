@@ -9,8 +9,8 @@ from dsr import audit
 from dsr.demo import company
 from dsr.extensions import db
 from dsr.models import Request
-from tests.conftest import csrf_token, make_user, sign_in
 from tests.factories import make_request
+from tests.fixtures.people import csrf_token, make_user, sign_in
 
 
 def staff(app: Flask):

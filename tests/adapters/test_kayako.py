@@ -10,7 +10,7 @@ from dsr.adapters.kayako import KayakoAdapter
 from dsr.adapters.redaction import REDACTED
 from dsr.categories import Category
 from dsr.demo import company
-from tests.adapters.conftest import identity, kayako_settings
+from tests.fixtures.company import identity, kayako_settings
 
 
 def adapter(server, **overrides) -> KayakoAdapter:

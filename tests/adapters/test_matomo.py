@@ -8,7 +8,7 @@ from dsr.adapters import SourceAuthFailed, SourceReplyInvalid, SourceUnavailable
 from dsr.adapters.matomo import CAP, MatomoAdapter
 from dsr.categories import Category
 from dsr.demo import company
-from tests.adapters.conftest import identity, matomo_settings, visits_of
+from tests.fixtures.company import identity, matomo_settings, visits_of
 
 
 def adapter(server, **overrides) -> MatomoAdapter:

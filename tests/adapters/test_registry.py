@@ -11,8 +11,8 @@ from dsr import ConfigError, create_app
 from dsr.adapters.registry import build_sources
 from dsr.extensions import db
 from dsr.models import AuditEvent
-from tests.adapters.conftest import MAPPINGS
-from tests.conftest import config_for
+from tests.fixtures.company import MAPPINGS
+from tests.fixtures.databases import config_for
 
 REGISTER = {"purposes": ["Billing"], "legal_basis": "Contract", "retention": "3 years",
             "recipients": ["Bank"], "origin": "The customer"}

@@ -14,7 +14,7 @@ from dsr.adapters import (
 from dsr.adapters.whmcs import PAGE, WhmcsAdapter
 from dsr.categories import Category
 from dsr.demo import company
-from tests.adapters.conftest import identity, whmcs_settings
+from tests.fixtures.company import identity, whmcs_settings
 
 
 def adapter(server, **overrides) -> WhmcsAdapter:

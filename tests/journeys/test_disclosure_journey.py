@@ -14,8 +14,15 @@ from dsr.demo import company
 from dsr.disclosures import notice_addresses
 from dsr.extensions import db
 from dsr.models import Disclosure, FoundItem, Request
-from tests.conftest import confirmed_request, csrf_token, mails, make_user, sign_in, staff_acts
-from tests.test_disclosures import act, approve, latest, legal, open_record, state
+from tests.fixtures.legal import act, approve, latest, legal, open_record, state
+from tests.fixtures.people import (
+    confirmed_request,
+    csrf_token,
+    mails,
+    make_user,
+    sign_in,
+    staff_acts,
+)
 
 AUTHORITY = "Landeskriminalamt Berlin"
 GAG = "§ 95a StPO: the court ordered the notice deferred while the investigation runs."

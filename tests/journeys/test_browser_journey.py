@@ -16,7 +16,8 @@ from dsr.demo import company
 from dsr.demo.standins import query
 from dsr.extensions import db
 from dsr.models import Disclosure
-from tests.conftest import PASSWORD, confirmed_request, make_user, served, staff_acts
+from tests.fixtures.browser import served
+from tests.fixtures.people import PASSWORD, confirmed_request, make_user, staff_acts
 
 pytestmark = pytest.mark.browser
 

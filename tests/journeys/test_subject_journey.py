@@ -16,7 +16,7 @@ from dsr.database import utcnow
 from dsr.demo import company
 from dsr.extensions import db
 from dsr.models import Request
-from tests.conftest import (
+from tests.fixtures.people import (
     confirmed_request,
     csrf_token,
     link,

@@ -26,7 +26,7 @@ from dsr.models import (
     RecipientNotice,
     Request,
 )
-from tests.conftest import csrf_token, link, mails, make_user, press, sign_in, staff_acts
+from tests.fixtures.people import csrf_token, link, mails, make_user, press, sign_in, staff_acts
 
 NEW_PHONE = "+49 30 90182600"
 REASON = "Our contracts are with the company as registered; send us the register extract."
