@@ -35,12 +35,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions of dsr.extensions to this app."""
+    from sqlalchemy import event
+
     from dsr import jobs
     from dsr.auth import load_user
+    from dsr.database import tune_sqlite
     from dsr.extensions import csrf, db, limiter, login_manager, migrate
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", tune_sqlite)
     migrate.init_app(app, db, directory=str(ROOT / "dsr" / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

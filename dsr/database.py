@@ -18,6 +18,15 @@ NAMING_CONVENTION = {
 }
 
 
+def tune_sqlite(dbapi_connection: Any, _record: object) -> None:
+    """Write-ahead logging for dsr's own SQLite file: the web process and the job consumers
+    read while one of them writes, and a commit costs one sync instead of several."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
 def changed_rows(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (its result is a CursorResult)."""
     return cast(CursorResult[Any], result).rowcount

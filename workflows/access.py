@@ -1,7 +1,15 @@
 """Access requests (GDPR Art. 15): the subject asks what the company holds on them."""
 
 from workflows import Workflow
-from workflows.common import COLLECTED, EXPIRY, extension, rejection, verification, withdrawal
+from workflows.common import (
+    COLLECTED,
+    EXPIRY,
+    START_COLLECTION,
+    extension,
+    rejection,
+    verification,
+    withdrawal,
+)
 
 OPEN = ["verified", "collecting", "in_review", "approved"]
 
@@ -17,7 +25,7 @@ WORKFLOW: Workflow = {
     "transitions": [
         *verification(),
         {"trigger": "start_collection", "label": "Start collection", "source": ["verified"],
-         "dest": "collecting", "roles": ["staff"], "jobs": ["dsr.access.jobs.collect"]},
+         "dest": "collecting", "roles": ["staff"], "after": [START_COLLECTION]},
         {"trigger": "finish_collection", "label": "Collection finished",
          "source": ["collecting"], "dest": "in_review", "roles": ["staff", "system"],
          "conditions": [COLLECTED]},

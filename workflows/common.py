@@ -6,6 +6,7 @@ GUARDS = "dsr.engine.guards"
 EFFECTS = "dsr.engine.effects"
 SUBJECTS = "dsr.subjects.effects"
 COLLECTED = "dsr.collection.guards.every_source_answered"
+START_COLLECTION = f"{SUBJECTS}.start_collection"
 # Requests never confirmed expire when their link lapses; hourly is soon enough.
 EXPIRY: Periodic = {"job": "dsr.subjects.expiry.expire_unverified", "crontab": "7 * * * *"}
 

@@ -11,6 +11,7 @@ from workflows import Transition, Workflow
 from workflows.common import (
     COLLECTED,
     EXPIRY,
+    START_COLLECTION,
     extension,
     rejection,
     verification,
@@ -44,7 +45,7 @@ WORKFLOW: Workflow = {
     "transitions": [
         *verification(),
         {"trigger": "start_collection", "label": "Read current values", "source": ["verified"],
-         "dest": "collecting", "roles": ["staff"], "jobs": [f"{JOBS}.collect"]},
+         "dest": "collecting", "roles": ["staff"], "after": [START_COLLECTION]},
         {"trigger": "finish_collection", "label": "Collection finished",
          "source": ["collecting"], "dest": "in_review", "roles": ["staff", "system"],
          "conditions": [COLLECTED]},
@@ -55,7 +56,7 @@ WORKFLOW: Workflow = {
          "jobs": [f"{JOBS}.apply_or_close"]},
         {"trigger": "apply", "label": "Apply approved changes", "source": ["decided"],
          "dest": "applying", "roles": ["staff", "system"],
-         "conditions": [f"{GUARDS}.a_change_approved"], "jobs": [f"{JOBS}.write_back"]},
+         "conditions": [f"{GUARDS}.a_change_approved"], "after": [f"{EFFECTS}.write_back"]},
         {"trigger": "confirm_applied", "label": "Confirm applied", "source": ["applying"],
          "dest": "applied", "roles": ["staff", "system"],
          "conditions": [f"{GUARDS}.every_approved_change_applied", f"{GUARDS}.a_change_applied"],

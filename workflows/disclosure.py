@@ -37,7 +37,7 @@ WORKFLOW: Workflow = {
          "conditions": ["dsr.engine.guards.reason_given"],
          "after": ["dsr.engine.effects.keep_reason"]},
         {"trigger": "start_collection", "label": "Start collection", "source": ["approved"],
-         "dest": "collecting", "roles": ["legal"], "jobs": [f"{JOBS}.collect"]},
+         "dest": "collecting", "roles": ["legal"], "after": [f"{EFFECTS}.start_collection"]},
         {"trigger": "review_package", "label": "Package reviewed", "source": ["collecting"],
          "dest": "package_reviewed", "roles": ["legal"],
          "conditions": [COLLECTED],

@@ -17,8 +17,6 @@ from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
 from dsr.models import Request, SourceRun
 
-FINISH = "dsr.collection.jobs.finish"
-
 
 def _claim(run_id: int) -> bool:
     """Take the run for this job: queued, or running past its lease (its consumer died).
@@ -67,7 +65,8 @@ def ask(run_id: int, actor_ref: str) -> None:
 
 def _advance(request: Request, actor_ref: str) -> None:
     """Queue the waiting runs once no identifying source is still to answer (exactly once:
-    one conditional UPDATE); declare the follow-up once every source answered. Commits."""
+    one conditional UPDATE); fire the follow-up once every source answered (dsr acts; a
+    refusal, or another job that fired it first, leaves it). Commits."""
     identifying = [name for name, s in configured().items() if s.identifies]
     other = aliased(SourceRun)
     unanswered = exists(select(other.id).where(
@@ -80,13 +79,9 @@ def _advance(request: Request, actor_ref: str) -> None:
         .returning(SourceRun.id)).scalars().all()
     for run_id in moved:
         jobs.declare(collection.ASK, run_id, actor_ref)
+    db.session.commit()
     runs = collection.runs_of(request).values()
     follow_up = next((r.follow_up for r in runs if r.follow_up), None)
     if follow_up and runs and all(r.state == "done" for r in runs):
-        jobs.declare(FINISH, request.id, follow_up)
-    db.session.commit()
-
-
-def finish(request_id: int, trigger: str) -> None:
-    """Fire the follow-up of a finished collection (dsr acts; a refusal leaves it to staff)."""
-    engine.follow(request_id, trigger)
+        # In this job, before it is done: if its consumer dies first, the job runs again.
+        engine.follow(request.id, follow_up)

@@ -4,7 +4,7 @@ from typing import cast
 
 from transitions import EventData
 
-from dsr.corrections import end_open_changes, notices
+from dsr.corrections import end_open_changes, notices, writeback
 from dsr.corrections import start_cooling_off as hold
 from dsr.models import Request
 
@@ -12,6 +12,11 @@ from dsr.models import Request
 def start_cooling_off(event: EventData) -> None:
     """Hold approved e-mail changes for the cooling-off period (told to the old address)."""
     hold(cast(Request, event.model))
+
+
+def write_back(event: EventData) -> None:
+    """Queue the writes of the approved changes that may be made now."""
+    writeback.start(cast(Request, event.model), event.kwargs["actor"])
 
 
 def tell_decisions(event: EventData) -> None:

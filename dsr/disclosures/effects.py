@@ -6,10 +6,12 @@ from typing import cast
 from sqlalchemy import delete
 from transitions import EventData
 
-from dsr import disclosures, notify
+from dsr import collection, disclosures, notify
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import FoundItem, Request
+
+SCOPE = "dsr.disclosures.scope"
 
 
 def record_approval(event: EventData) -> None:
@@ -25,6 +27,12 @@ def record_approval(event: EventData) -> None:
         record.approved_from, record.approved_to = record.range_from, record.range_to
     # Only who was approved counts as this disclosure's subject from now on.
     record.subject_keys = sorted(disclosures.approved_keys(record))
+
+
+def start_collection(event: EventData) -> None:
+    """Queue the collection from every source about the approved targets, keeping only what
+    was approved (dsr.disclosures.scope)."""
+    collection.start(cast(Request, event.model), event.kwargs["actor"], scope=SCOPE)
 
 
 def seal_package(event: EventData) -> None:

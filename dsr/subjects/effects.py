@@ -1,11 +1,12 @@
 """Effects the workflows that subjects start share (access and correction): the clock starts
-when they prove who they are, and they are told of a rejection or an extension."""
+when they prove who they are, every source is asked about them, and they are told of a
+rejection or an extension."""
 
 from typing import cast
 
 from transitions import EventData
 
-from dsr import deadlines, notify
+from dsr import collection, deadlines, notify
 from dsr.database import utcnow
 from dsr.models import Request
 
@@ -34,3 +35,9 @@ def tell_extension(event: EventData) -> None:
                    name=request.requester_name, reference=request.reference,
                    reason=request.extension_reason,
                    due=request.due_at.strftime("%d %B %Y"))
+
+
+def start_collection(event: EventData) -> None:
+    """Queue the collection from every source; the request moves on to review once every
+    source answered."""
+    collection.start(cast(Request, event.model), event.kwargs["actor"], then="finish_collection")
