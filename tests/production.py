@@ -202,6 +202,29 @@ class Production:
         assert found
         return found.group(1)
 
+    def phone_change_approved(self, subject: Visitor, customer: company.Customer,
+                              proposed: str) -> tuple[str, Visitor, str]:
+        """A correction of `customer`'s telephone number to `proposed`, confirmed, read from
+        the sources and approved by staff onto the billing record that holds the old number
+        (not yet sent); return its reference, the staff's browser and the request's page."""
+        reference = self.confirmed(subject, "/corrections/new", customer,
+                                   send="Send correction request", **{
+                                       "changes-0-category": "phone",
+                                       "changes-0-current": customer.phone,
+                                       "changes-0-proposed": proposed})
+        staff = self.signed_in("staff@example.org")
+        page = f"/console/requests/{reference}"
+        assert staff.act(page, "start_collection").status_code == 302
+        review = staff.wait_for_state(page, "in_review")
+        change = re.search(rf"/console/requests/{reference}/changes/(\d+)/approve", review)
+        held = re.search(r'name="targets" value="(\d+)"[^>]*> billing · Telephone: '
+                         + re.escape(customer.phone), review)
+        assert change and held, "the change, and the billing record that holds the number"
+        decided = staff.post(f"{page}/changes/{change.group(1)}/approve",
+                             {"targets": held.group(1)}, form=page)
+        assert decided.status_code == 302
+        return reference, staff, page
+
     def cli(self, *args: str) -> str:
         """Run a `flask` command of dsr on this database; return what it printed."""
         result = self.app.test_cli_runner().invoke(args=list(args))

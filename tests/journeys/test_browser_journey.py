@@ -70,7 +70,7 @@ def test_subject_asks_confirms_and_downloads_the_answer(
     staff = sign_in_as(browser, live_company, "staff@example.org")
     staff.get_by_role("link", name=reference).click()
     staff.get_by_role("button", name="Start collection").click()
-    # The served app answers once the jobs its request handed over have run.
+    # In tests a commit returns once the jobs it handed over have run (fixtures/databases.py).
     expect(staff.get_by_role("status")).to_have_text("Done: the request is now in review.")
     expect(staff.get_by_role("cell", name="helpdesk", exact=True).first).to_be_visible()
     staff.get_by_role("button", name="Approve release").click()
@@ -130,8 +130,8 @@ def test_subject_proposes_two_changes_staff_approve_one_and_reject_one(
     staff.get_by_label("Reason to reject company name").fill(reason)
     staff.get_by_role("button", name="Reject company name").click()
     staff.get_by_role("button", name="Send decisions").click()
-    # Sending the decisions applies the approved change; the served app answers once the
-    # jobs its request handed over have run. The helpdesk holds the same number but takes no
+    # Sending the decisions applies the approved change; in tests a commit returns once the
+    # jobs it handed over have run. The helpdesk holds the same number but takes no
     # writes from dsr: a task for staff.
     expect(staff.get_by_role("status")).to_have_text("Done: the request is now applying.")
     expect(staff.get_by_role("row", name="billing · Telephone")).to_contain_text(

@@ -3,7 +3,6 @@
 write to billing. New consumers finish the request once the dead one's lease has passed; no
 source is asked twice for the same run, no target is written twice, the chain verifies."""
 
-import re
 import time
 from collections.abc import Callable
 
@@ -88,21 +87,7 @@ def test_a_consumer_killed_in_the_middle_of_a_lookup_loses_nothing(production) -
 def test_a_consumer_killed_in_the_middle_of_a_write_writes_it_once(production) -> None:
     me = production.people[13]
     subject = production.visitor()
-    reference = production.confirmed(subject, "/corrections/new", me,
-                                     send="Send correction request", **{
-                                         "changes-0-category": "phone",
-                                         "changes-0-current": me.phone,
-                                         "changes-0-proposed": "030 90182777"})
-    staff = production.signed_in("staff@example.org")
-    page = f"/console/requests/{reference}"
-    assert staff.act(page, "start_collection").status_code == 302
-    review = staff.wait_for_state(page, "in_review")
-    change = re.search(rf"/console/requests/{reference}/changes/(\d+)/approve", review)
-    held = re.search(r'name="targets" value="(\d+)"[^>]*> billing · Telephone: '
-                     + re.escape(me.phone), review)
-    assert change and held
-    assert staff.post(f"{page}/changes/{change.group(1)}/approve", {"targets": held.group(1)},
-                      form=page).status_code == 302
+    reference, staff, page = production.phone_change_approved(subject, me, "030 90182777")
 
     billing = production.standins["billing"].app
     writes_before = billing.config["CALLS"]["UpdateClient"]

@@ -77,22 +77,7 @@ def test_a_correction_is_written_to_billing_read_back_and_shown_to_the_subject(
 ) -> None:
     me = production.people[8]
     subject = production.visitor()
-    reference = production.confirmed(subject, "/corrections/new", me,
-                          send="Send correction request", **{
-                              "changes-0-category": "phone", "changes-0-current": me.phone,
-                              "changes-0-proposed": "030 90182600"})
-
-    staff = production.signed_in("staff@example.org")
-    page = f"/console/requests/{reference}"
-    assert staff.act(page, "start_collection").status_code == 302
-    review = staff.wait_for_state(page, "in_review")
-    change = re.search(rf"/console/requests/{reference}/changes/(\d+)/approve", review)
-    held = re.search(r'name="targets" value="(\d+)"[^>]*> billing · Telephone: '
-                     + re.escape(me.phone), review)
-    assert change and held, "the change, and the billing record that holds the number"
-    decided = staff.post(f"{page}/changes/{change.group(1)}/approve",
-                         {"targets": held.group(1)}, form=page)
-    assert decided.status_code == 302
+    reference, staff, page = production.phone_change_approved(subject, me, "030 90182600")
     assert staff.act(page, "decide").status_code == 302
 
     applied = staff.wait_for_state(page, "applied")
