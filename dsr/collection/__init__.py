@@ -14,12 +14,13 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from datetime import timedelta
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
-from dsr import audit
+from dsr import audit, engine
 from dsr.actors import Actor
 from dsr.adapters import Finding, Findings, SourceAdapter, SourceError, SubjectIdentity
 from dsr.adapters.registry import Source, configured
@@ -97,6 +98,13 @@ def widened(request: Request, subject: SubjectIdentity) -> SubjectIdentity:
     return replace(subject, customer_ids=frozenset(customer_ids), ips=frozenset(ips))
 
 
+def forget_identity(request: Request) -> None:
+    """Drop what the identifying sources found to widen the others' search, in the caller's
+    transaction (a scoped collection keeps no more than it was allowed to)."""
+    db.session.execute(
+        update(SourceRun).where(SourceRun.request_id == request.id).values(identity={}))
+
+
 def _identity(source: Source, findings: Iterable[Finding]) -> dict[str, list[str]]:
     """What an identifying source's findings add to the subject's identity."""
     if source.identifies is None:
@@ -122,7 +130,8 @@ def _plan(request: Request, sources: Iterable[str] | None, scope: str | None
 
 def _begin(request: Request, actor: Actor, names: list[str], state: str, scope: str | None,
            follow_up: str | None) -> dict[str, SourceRun]:
-    """Put the runs of `names` in `state` (others keep what they have), audited."""
+    """Put the runs of `names` in `state` (others keep what they have, and so do runs a job
+    holds when queueing), audited; return the request's runs but those held."""
     runs = runs_of(request)
     first = {n for n in names if configured()[n].identifies}
     for name in names:
@@ -130,6 +139,9 @@ def _begin(request: Request, actor: Actor, names: list[str], state: str, scope: 
             runs[name] = SourceRun(request_id=request.id, source=name, attempts=0)
             db.session.add(runs[name])
         run = runs[name]
+        if state == "queued" and busy(run):
+            del runs[name]  # a job has it: asked again, it would be asked twice at once
+            continue
         run.state = state if (name in first or not first or state == "running") else "waiting"
         run.error, run.warnings, run.finished_at, run.started_at = None, [], None, utcnow()
         run.scope, run.follow_up = scope, follow_up
@@ -138,6 +150,20 @@ def _begin(request: Request, actor: Actor, names: list[str], state: str, scope: 
     audit.record("collection.started", actor=actor, request_id=request.id, sources=names)
     db.session.flush()
     return runs
+
+
+def busy(run: SourceRun) -> bool:
+    """Tell whether a job holds the run: queued or waiting for one, or asking the source now
+    (within its lease)."""
+    lease = timedelta(seconds=float(current_app.config["JOB_LEASE_SECONDS"]))
+    return run.state in ("queued", "waiting") or (
+        run.state == "running" and run.started_at >= utcnow() - lease)
+
+
+def ended(request: Request) -> bool:
+    """Tell whether the request ended (a final state of its workflow): nothing more is
+    collected for it."""
+    return request.state in engine.workflow_for(request.type)["final"]
 
 
 def start(request: Request, actor: Actor, sources: Iterable[str] | None = None, *,
@@ -151,7 +177,7 @@ def start(request: Request, actor: Actor, sources: Iterable[str] | None = None, 
     names = _plan(request, sources, scope)
     runs = _begin(request, actor, names, "queued", scope, then)
     for name in names:
-        if runs[name].state == "queued":
+        if name in runs and runs[name].state == "queued":
             declare_job(ASK, runs[name].id, actor.ref)
 
 
@@ -170,6 +196,9 @@ def collect(
     rest = [available[n] for n in names if not available[n].identifies]
     _ask(request, first, subject, runs, actor, keep)
     _ask(request, rest, widened(request, subject), runs, actor, keep)
+    if scope is not None:
+        forget_identity(request)
+        db.session.commit()
     return runs
 
 

@@ -44,8 +44,15 @@ def ask(run_id: int, actor_ref: str) -> None:
     request = db.session.get(Request, run.request_id)
     assert request is not None
     actor = Actor.of(actor_ref)
+    if collection.ended(request):  # withdrawn, rejected, ...: nothing more is collected
+        db.session.execute(update(SourceRun).where(
+            SourceRun.id == run_id, SourceRun.state.in_(("queued", "waiting")))
+            .values(state="failed", error="The request ended before this source was asked."))
+        db.session.commit()
+        return
     if _claim(run_id):
         db.session.refresh(run)
+        attempt = run.attempts
         source = configured().get(run.source)
         if source is None:
             run.state, run.error = "failed", f"{run.source}: no longer configured."
@@ -58,6 +65,13 @@ def ask(run_id: int, actor_ref: str) -> None:
             future = pool.submit(collection.lookup, source.adapter, subject)
             wait([future], timeout=timeout)  # record() tells an answer from a time-out
             pool.shutdown(wait=False, cancel_futures=True)
+            db.session.refresh(run)
+            db.session.refresh(request)
+            if run.state != "running" or run.attempts != attempt or collection.ended(request):
+                # Taken over meanwhile (this consumer was thought dead), or the request ended:
+                # this answer is not kept.
+                db.session.rollback()
+                return
             collection.record(request, source, run, future, timeout, actor, keep)
         db.session.commit()
     _advance(request, actor_ref)
@@ -81,7 +95,13 @@ def _advance(request: Request, actor_ref: str) -> None:
         jobs.declare(collection.ASK, run_id, actor_ref)
     db.session.commit()
     runs = collection.runs_of(request).values()
+    if not runs or any(r.state != "done" for r in runs):
+        return
+    if any(r.scope for r in runs):
+        # A scoped collection widened by what it does not keep: that is no longer needed.
+        collection.forget_identity(request)
+        db.session.commit()
     follow_up = next((r.follow_up for r in runs if r.follow_up), None)
-    if follow_up and runs and all(r.state == "done" for r in runs):
+    if follow_up:
         # In this job, before it is done: if its consumer dies first, the job runs again.
         engine.follow(request.id, follow_up)

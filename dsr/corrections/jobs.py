@@ -26,9 +26,11 @@ def write_target(target_id: int, actor_ref: str) -> None:
 
 def apply_due() -> None:
     """Queue the writes of changes that have come due (e-mail changes after their
-    cooling-off)."""
-    for request in db.session.execute(
-            select(Request).where(Request.type == "correction", Request.state == "applying")
-    ).scalars():
+    cooling-off), and settle what a writer that died left unsettled."""
+    applying = db.session.execute(
+        select(Request).where(Request.type == "correction", Request.state == "applying")
+    ).scalars().all()
+    for request in applying:
         writeback.start(request, SYSTEM)
-    db.session.commit()
+        db.session.commit()
+        writeback.settle(request)

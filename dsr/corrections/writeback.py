@@ -146,20 +146,32 @@ def start(request: Request, actor: Actor, only: Iterable[int] | None = None) -> 
     next is queued when one is done), as a source's own records are best written. Return how
     many targets are due."""
     targets = due_targets(request, only)
+    writing = set(db.session.execute(
+        select(ChangeTarget.source).join(ProposedChange)
+        .where(ProposedChange.request_id == request.id, ChangeTarget.state == "writing")
+    ).scalars())
     first: dict[str, ChangeTarget] = {}
     for target in targets:
-        first.setdefault(target.source, target)
+        if target.source not in writing:  # a source being written queues its next itself
+            first.setdefault(target.source, target)
     for target in first.values():
         jobs.declare(WRITE, target.id, actor.ref)
     return len(targets)
 
 
-def write_target(target_id: int, actor: Actor) -> bool:
-    """Write one claimed target and read it back; record the outcome, settle its request.
-    A target whose earlier writer died is read first and written only if the new value is
-    not there yet, so that it is never written twice. Commits; return whether it was tried."""
+def write_target(target_id: int, actor: Actor, queue_next: bool = True) -> bool:
+    """Write one claimed target and read it back; record the outcome, queue the source's next
+    target (if `queue_next`), settle its request. A target whose earlier writer died is read
+    first and written only if the new value is not there yet, so that it is never written
+    twice. Commits; return whether it was tried. A target already written is not written
+    again, but its request is settled (a job run again after its consumer died between the
+    two)."""
     claim = _claim(target_id)
     if claim is None:
+        found = db.session.get(ChangeTarget, target_id)
+        request = db.session.get(Request, found.change.request_id) if found else None
+        if request is not None:
+            settle(request)
         return False
     target, interrupted = claim
     request = db.session.get(Request, target.change.request_id)
@@ -178,14 +190,14 @@ def write_target(target_id: int, actor: Actor) -> bool:
         future = pool.submit(_write, source.adapter, work, subject, interrupted)
         wait([future], timeout=timeout)
         pool.shutdown(wait=False, cancel_futures=True)
-        # Not done in time: it may still be written; a retry reads it back before writing.
+        # Not done in time: it may still be written; a retry writes and reads it back again.
         outcome = future.result()[target.id] if future.done() else (
             "failed", f"{name}: no answer within {timeout:g} seconds.")
     target.state, target.error = outcome
     audit.record(f"target.{target.state}", actor=actor, request_id=request.id,
                  change=target.change_id, source=target.source)
     following = next((t for t in due_targets(request) if t.source == name), None)
-    if following is not None:
+    if following is not None and queue_next:
         jobs.declare(WRITE, following.id, actor.ref)
     db.session.commit()
     settle(request)
@@ -198,7 +210,7 @@ def write_back(request: Request, actor: Actor, only: Iterable[int] | None = None
     tried = 0
     for target in due_targets(request, only):
         try:
-            tried += write_target(target.id, actor)
+            tried += write_target(target.id, actor, queue_next=False)
         except jobs.Busy:  # a job is writing it right now
             continue
     return tried
@@ -270,4 +282,5 @@ def apply_due(actor: Actor = SYSTEM) -> int:
         request = db.session.get(Request, request_id)
         if request is not None:
             tried += write_back(request, actor)
+            settle(request)  # also one whose last write was recorded by a writer that died
     return tried

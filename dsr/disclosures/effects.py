@@ -71,3 +71,4 @@ def drop_collected(event: EventData) -> None:
     """A disclosure withdrawn by its authority keeps nothing it collected."""
     request = cast(Request, event.model)
     db.session.execute(delete(FoundItem).where(FoundItem.request_id == request.id))
+    collection.forget_identity(request)

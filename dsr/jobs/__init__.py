@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, current_app
 from huey import Huey, crontab
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import and_, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 import workflows
@@ -31,9 +31,11 @@ JobArg = int | str | list[int] | list[str] | None
 
 class Busy(Exception):
     """What the job would work on is claimed by another run that may still be alive: try the
-    job again once that claim's lease has passed."""
+    job again once that claim's lease has passed (not counted as an attempt)."""
+
+
 _PENDING = "dsr.jobs.pending"
-_HANDED = "dsr.jobs.handed"  # whether the last commit handed jobs over
+MAX_BACKOFF = timedelta(hours=1)
 
 
 def declare(name: str, *args: JobArg) -> int:
@@ -69,7 +71,6 @@ def hand_over(job_ids: Iterable[int]) -> None:
 
 def _after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    session.info[_HANDED] = bool(pending)
     if pending:
         hand_over(pending.values())
 
@@ -100,19 +101,24 @@ def execute(job_id: int) -> bool:
         db.session.rollback()
         job = db.session.get(Job, job_id)
         assert job is not None
-        job.state, job.handed_at = "queued", utcnow()
+        # Not an attempt: handed over again once the other claim's lease has passed (the
+        # sweep waits for that too).
+        job.state, job.attempts, job.handed_at = "queued", job.attempts - 1, utcnow() + lease
         db.session.commit()
-        current_app.extensions["dsr.jobs.run"].schedule(
-            args=(job_id,), delay=current_app.config["JOB_LEASE_SECONDS"])
-        return True
+        current_app.extensions["dsr.jobs.run"].schedule(args=(job_id,), delay=lease.seconds)
+        return False
     except Exception as error:  # recorded and retried; the type only, never the message
         db.session.rollback()
         log.error("job %s (%s) failed: %s", job_id, name, type(error).__name__)
         job = db.session.get(Job, job_id)
         assert job is not None
         job.error = type(error).__name__
-        job.state = "queued" if job.attempts < current_app.config["JOB_MAX_ATTEMPTS"] \
-            else "failed"
+        if job.attempts < current_app.config["JOB_MAX_ATTEMPTS"]:
+            # The sweep hands it over again after a backoff, longer each time.
+            job.state = "queued"
+            job.handed_at = utcnow() + min(timedelta(minutes=2**job.attempts), MAX_BACKOFF)
+        else:
+            job.state = "failed"
     else:
         job = db.session.get(Job, job_id)
         assert job is not None
@@ -128,9 +134,13 @@ def stale_before() -> datetime:
 
 
 def sweep() -> int:
-    """Hand over again the jobs the queue lost (queued and not started after a grace) and
-    those whose consumer died (running past their lease); return how many. Commits."""
+    """Hand over again the jobs the queue lost (queued and not started a grace after they
+    were handed over, or were due again) and those whose consumer died (running past their
+    lease); forget jobs done JOB_KEEP_DAYS ago. Return how many were handed over. Commits."""
     now = utcnow()
+    db.session.execute(delete(Job).where(
+        Job.state == "done",
+        Job.finished_at < now - timedelta(days=current_app.config["JOB_KEEP_DAYS"])))
     grace = timedelta(seconds=current_app.config["JOB_HANDOVER_GRACE_SECONDS"])
     lease = timedelta(seconds=current_app.config["JOB_LEASE_SECONDS"])
     lost = list(db.session.execute(
@@ -147,10 +157,12 @@ def sweep() -> int:
 
 
 def unfinished() -> int:
-    """How many jobs are running or waiting for their first run (not those waiting to be
-    tried again)."""
+    """How many jobs are running or due to run (not those waiting for a backoff or for
+    another claim's lease to pass)."""
     return db.session.execute(select(func.count(Job.id)).where(or_(
-        Job.state == "running", and_(Job.state == "queued", Job.attempts == 0)))).scalar_one()
+        Job.state == "running",
+        and_(Job.state == "queued", or_(Job.handed_at.is_(None), Job.handed_at <= utcnow())))
+    )).scalar_one()
 
 
 def periodic_jobs(app: Flask) -> dict[str, str]:

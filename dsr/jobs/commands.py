@@ -18,7 +18,9 @@ jobs_cli = AppGroup("jobs", help="The job queue.")
               help="Also enqueue the periodic jobs (each is safe to run twice, so several "
                    "consumers may).")
 def worker(workers: int, periodic: bool) -> None:
-    """Consume the queue until stopped (SIGINT or SIGTERM finish the running jobs first)."""
+    """Consume the queue until stopped: SIGTERM lets the running jobs finish first; SIGINT
+    (Ctrl-C) stops at once, and another consumer takes over their claims after
+    JOB_LEASE_SECONDS."""
     consumer = jobs.queue().create_consumer(
         workers=workers, worker_type="thread", periodic=periodic,
         initial_delay=0.05, backoff=1.5, max_delay=float(current_app.config["JOBS_POLL_SECONDS"]),

@@ -4,6 +4,7 @@ default), Redis, or PostgreSQL, for consumers on several machines."""
 from pathlib import Path
 
 from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey
+from redis import ConnectionPool
 
 
 class QueueConfigError(ValueError):
@@ -20,7 +21,10 @@ def build(url: str | None, instance_path: str) -> Huey:
         return SqliteHuey("dsr", filename=url.removeprefix("sqlite:///"), timeout=30,
                           **options)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("dsr", url=url, **options)
+        # A Redis that hangs must not hang the request handing a job over: time out, and the
+        # sweep hands it over later. Longer than the consumer's blocking read (1 s).
+        pool = ConnectionPool.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+        return RedisHuey("dsr", connection_pool=pool, **options)
     if url.startswith(("postgresql://", "postgres://")):
         return PostgresHuey("dsr", dsn=url, **options)
     raise QueueConfigError(

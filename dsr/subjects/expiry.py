@@ -13,18 +13,24 @@ from dsr.models import Request
 
 
 def expire_unverified(actor: Actor = SYSTEM) -> int:
-    """Expire requests whose confirmation link lapsed unused and tell the address so; return
-    how many. Commits (a periodic job, and `flask requests expire-unverified`)."""
+    """Expire requests whose confirmation link lapsed unused and tell the address so, each in
+    its own transaction; return how many. Commits (a periodic job, and `flask requests
+    expire-unverified`)."""
     hours = int(current_app.config["VERIFY_LINK_HOURS"])
     stale = db.session.execute(
         select(Request).where(Request.state == "submitted",
                               Request.received_at < utcnow() - timedelta(hours=hours))
     ).scalars().all()
+    expired = 0
     for case in stale:
-        engine.fire(case, "expire", actor=actor)
-        case.verify_nonce = None
-        notify.enqueue("expired", case.requester_email, "expired", request_id=case.id,
-                       name=case.requester_name, hours=hours,
-                       link=notify.public_url("portal.new_request"))
-    db.session.commit()
-    return len(stale)
+        try:
+            engine.fire(case, "expire", actor=actor)
+            case.verify_nonce = None
+            notify.enqueue("expired", case.requester_email, "expired", request_id=case.id,
+                           name=case.requester_name, hours=hours,
+                           link=notify.public_url("portal.new_request"))
+            db.session.commit()
+            expired += 1
+        except engine.TransitionError:  # confirmed at that moment, or expired by another run
+            db.session.rollback()
+    return expired

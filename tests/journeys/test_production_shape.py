@@ -253,9 +253,9 @@ def test_work_started_while_the_queue_is_away_runs_once_it_is_back(production) -
         assert time.monotonic() < deadline, "the collection never ran"
         production.cli("jobs", "sweep")  # what the periodic sweep does every minute
         time.sleep(0.5)
-    [(asked,)] = production.sql(
+    [(answered,)] = production.sql(
         "SELECT count(*) FROM audit_events JOIN requests ON requests.id = "
-        "audit_events.request_id WHERE reference = %s AND action = 'collection.started'",
+        "audit_events.request_id WHERE reference = %s AND action = 'collection.source_done'",
         reference)
-    assert asked == 1, "collected once"
+    assert answered == 4, "each of the four sources asked once"
     production.verify_audit()
