@@ -68,5 +68,5 @@ bench: $(VENV)/.app
 	$(BIN)/python bench/corrections.py
 
 # The production shape under load (not part of `make test`): about a minute on 2 cores.
-bench-load: $(VENV)/.app system-packages
+bench-load: $(VENV)/.test system-packages
 	$(BIN)/python bench/load.py

@@ -1,8 +1,9 @@
 """Load dsr's public API in the production shape: gunicorn (2 web workers) on PostgreSQL, rate
 limits and jobs on Redis and 2 job consumers, all on 127.0.0.1. Send
 2,000 access requests, each for its own address, from 50 concurrent clients; then check that
-none was lost or doubled, that each confirmation e-mail was queued once and that the audit
-chain verifies.
+none was lost or doubled, that each confirmation e-mail was queued once and delivered once
+by the consumers to an SMTP server (aiosmtpd, on 127.0.0.1), and that the audit chain
+verifies.
 
     .venv/bin/python bench/load.py [--requests 2000] [--clients 50] [--time-limit 180]
 
@@ -21,8 +22,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
+from aiosmtpd.controller import Controller
 
 # The servers are started as the production-shape tests start them.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -74,8 +77,27 @@ def submit_all(url: str, count: int, clients: int, seconds: float) -> tuple[list
     return answers, time.perf_counter() - started
 
 
-def checks(database_url: str, env: dict[str, str], answers: list[Answer], count: int
-           ) -> dict[str, bool]:
+class Mailbox:
+    """An SMTP server's handler that counts the messages it received, by recipient."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.received.extend(envelope.rcpt_tos)
+        return "250 Message accepted"
+
+
+def delivered(mailbox: Mailbox, count: int, seconds: float) -> float:
+    """Wait until `count` messages arrived (at most `seconds`); return how long it took."""
+    started = time.monotonic()
+    while len(mailbox.received) < count and time.monotonic() - started < seconds:
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def checks(database_url: str, env: dict[str, str], answers: list[Answer], count: int,
+           mailbox: Mailbox) -> dict[str, bool]:
     """What must hold after the load, each by name."""
     accepted = {a.reference for a in answers if a.status == 202}
     with servers.connect(database_url) as connection:
@@ -93,6 +115,8 @@ def checks(database_url: str, env: dict[str, str], answers: list[Answer], count:
         "0 lost (every 202 has its request)": accepted <= stored.keys(),
         "0 duplicated (one request per address)": not doubled and len(stored) == len(accepted),
         "every confirmation e-mail queued once": not not_once,
+        "every confirmation e-mail delivered once": sorted(mailbox.received) == sorted(
+            a.email for a in answers if a.status == 202),
         "flask audit verify": audit.returncode == 0 and "chain intact" in audit.stdout,
     }
 
@@ -116,6 +140,8 @@ def main() -> None:
     instance = root / "instance"
     env = servers.environment(instance)
     web = servers.Gunicorn(root / "gunicorn.log", env, workers=args.workers)
+    mailbox = Mailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=servers.free_port())
     with servers.postgres() as server:
         servers.admin_sql(server, "CREATE DATABASE load")
         database_url = f"{server}/load"
@@ -127,21 +153,28 @@ def main() -> None:
             "PUBLIC_URL": web.url,
             # Every client here is 127.0.0.1: the limit per client would refuse the load.
             "REQUEST_RATE_LIMIT": f"{10 * args.requests} per hour",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp.port,
         })
         consumers = servers.Consumers(root, env, args.consumers)
         try:
             upgrade = servers.flask(env, "db", "upgrade")
             if upgrade.returncode != 0:
                 raise RuntimeError(f"flask db upgrade failed:\n{upgrade.stderr[-3000:]}")
+            smtp.start()
             redis.start()
             web.start()
             consumers.start()
             answers, wall = submit_all(web.url, args.requests, args.clients, args.time_limit)
-            results = checks(database_url, env, answers, args.requests)
+            accepted = sum(a.status == 202 for a in answers)
+            mailed = wall + delivered(mailbox, accepted, args.time_limit)
+            time.sleep(1)  # a message delivered twice would arrive by now
+            results = checks(database_url, env, answers, args.requests, mailbox)
         finally:
             consumers.stop()
             web.stop()
             redis.stop()
+            smtp.stop()
 
     latencies = [a.seconds * 1000 for a in answers]
     print(f"{len(answers)} submissions from {args.clients} clients to gunicorn "
@@ -151,6 +184,8 @@ def main() -> None:
         print(f"{len(answers) / wall:.0f} requests/s over {wall:.1f} s; latency p50 "
               f"{statistics.median(latencies):.0f} ms, p99 {percentile(latencies, 99):.0f} ms, "
               f"max {max(latencies):.0f} ms")
+        print(f"every confirmation e-mail delivered {mailed:.1f} s after the first submission "
+              f"({len(mailbox.received) / mailed:.0f} messages/s through the consumers)")
     for name, ok in results.items():
         print(f"  {'ok  ' if ok else 'FAIL'} {name}")
     passed = all(results.values())

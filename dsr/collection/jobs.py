@@ -46,7 +46,7 @@ def ask(run_id: int, actor_ref: str) -> None:
     actor = Actor.of(actor_ref)
     if collection.ended(request):  # withdrawn, rejected, ...: nothing more is collected
         db.session.execute(update(SourceRun).where(
-            SourceRun.id == run_id, SourceRun.state.in_(("queued", "waiting")))
+            SourceRun.request_id == request.id, SourceRun.state.in_(("queued", "waiting")))
             .values(state="failed", error="The request ended before this source was asked."))
         db.session.commit()
         return

@@ -160,3 +160,35 @@ def test_the_billing_account_widens_who_else_is_asked(company_app, company_copy)
     assert runs["analytics"].warnings == [
         "analytics: an IP address of this subject was also used by other accounts; anonymous "
         "visits from it were left out."]
+
+
+def test_on_the_queue_a_request_that_ended_is_collected_for_no_further(
+    company_app, company_copy
+) -> None:
+    _, people = company_copy
+    case = make_request("access", "collecting", email=people[2].email)
+    collection.start(case, STAFF, then="finish_collection")
+    case.state = "withdrawn"  # withdrawn before any source was asked
+    db.session.commit()
+    db.session.expire_all()
+    runs = collection.runs_of(case)
+    assert {run.state for run in runs.values()} == {"failed"}
+    assert {run.error for run in runs.values()} == {
+        "The request ended before this source was asked."}
+    assert db.session.execute(select(FoundItem).where(FoundItem.request_id == case.id)
+                              ).first() is None, "nothing collected"
+
+
+def test_on_the_queue_every_source_is_asked_once_and_the_request_moves_on(
+    company_app, company_copy
+) -> None:
+    _, people = company_copy
+    case = make_request("access", "collecting", email=people[3].email)
+    collection.start(case, STAFF, then="finish_collection")
+    collection.start(case, STAFF, sources=["billing"])  # pressed twice: the jobs have them
+    db.session.commit()
+    db.session.expire_all()
+    assert {name: (run.state, run.attempts) for name, run in collection.runs_of(case).items()
+            } == {name: ("done", 1) for name in ("analytics", "billing", "chats", "helpdesk")}
+    assert case.state == "in_review"
+    assert [e.action for e in audit.events_for(case.id)].count("collection.source_done") == 4
