@@ -2,14 +2,13 @@
 of corrections alike: the request found by its reference, its facts, findings, notes and, for a
 correction, each proposed change."""
 
-from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, render_template, session
+from flask import abort, render_template, session
 from flask_login import current_user
 from sqlalchemy import select
 
-from dsr import collection, corrections, disclosures, engine
+from dsr import collection, corrections, disclosures, engine, jobs
 from dsr.actors import Actor
 from dsr.categories import Category, mask
 from dsr.console.forms import NoteForm, TransitionForm
@@ -57,8 +56,8 @@ def render_request(
             findings=_grouped_findings(case, revealed),
             revealed=revealed,
             notes=_notes(case),
-            # A run still "running" after twice the time limit lost its worker: offer a retry.
-            stale_before=utcnow() - 2 * timedelta(seconds=current_app.config["SOURCE_TIMEOUT"]),
+            # A run still "running" past its lease lost its consumer: offer a retry.
+            stale_before=jobs.stale_before(),
             note_form=note or NoteForm(),
             now=utcnow(),
             answered=answered_states(),

@@ -25,7 +25,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from dsr import audit, collection, disclosures, engine
+from dsr import audit, collection, disclosures, engine, jobs
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
@@ -132,7 +132,8 @@ def _render(case: Request, record: Disclosure, status: int = 200,
         action=action or ActionForm(), approve=approve, now=utcnow(), today=utcnow().date(),
         d=disclosures, outcome=disclosures.outcome(case, record),
         narrowed=disclosures.narrowed(record),
-        four_eyes=current_app.config["DISCLOSURE_FOUR_EYES"], **shown,
+        four_eyes=current_app.config["DISCLOSURE_FOUR_EYES"], stale_before=jobs.stale_before(),
+        **shown,
     ), status
 
 
