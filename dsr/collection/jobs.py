@@ -10,11 +10,12 @@ from flask import current_app
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from dsr import collection, engine, jobs
+from dsr import collection, jobs
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
+from dsr.followups import follow
 from dsr.models import Request, SourceRun
 
 
@@ -104,4 +105,4 @@ def _advance(request: Request, actor_ref: str) -> None:
     follow_up = next((r.follow_up for r in runs if r.follow_up), None)
     if follow_up:
         # In this job, before it is done: if its consumer dies first, the job runs again.
-        engine.follow(request.id, follow_up)
+        follow(request.id, follow_up)

@@ -4,10 +4,10 @@ came due after their cooling-off."""
 
 from sqlalchemy import select
 
-from dsr import engine
 from dsr.actors import SYSTEM, Actor
 from dsr.corrections import TO_APPLY, changes_of, writeback
 from dsr.extensions import db
+from dsr.followups import follow
 from dsr.models import Request
 
 
@@ -16,7 +16,7 @@ def apply_or_close(request_id: int, actor_ref: str) -> None:
     request = db.session.get(Request, request_id)
     if request is not None and request.state == "decided":
         approved = any(c.state in TO_APPLY for c in changes_of(request))
-        engine.follow(request_id, "apply" if approved else "close")
+        follow(request_id, "apply" if approved else "close")
 
 
 def write_target(target_id: int, actor_ref: str) -> None:

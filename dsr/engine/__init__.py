@@ -6,7 +6,6 @@ exactly one winner. The engine never commits: the view or command that calls it 
 jobs a transition declares are recorded with it and handed to the queue after that commit.
 """
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache
@@ -17,7 +16,7 @@ from transitions import EventData, Machine
 
 import workflows
 from dsr import audit, deadlines, jobs
-from dsr.actors import SYSTEM, Actor
+from dsr.actors import Actor
 from dsr.database import utcnow
 from dsr.engine.errors import (
     ConcurrentTransition,
@@ -32,8 +31,6 @@ from dsr.models import Request, normalise_reference
 from dsr.names import resolve
 from workflows import Transition, Workflow
 
-log = logging.getLogger(__name__)
-
 __all__ = [
     "ConcurrentTransition",
     "GuardRefused",
@@ -45,7 +42,6 @@ __all__ = [
     "fields_for",
     "find_request",
     "fire",
-    "follow",
     "machine_for",
     "open_request",
     "workflow_for",
@@ -208,20 +204,3 @@ def fire(
         ) from error
     for name in spec.get("jobs", []):
         jobs.declare(name, request.id, actor.ref)
-
-
-def follow(request_id: int, trigger: str) -> bool:
-    """Fire `trigger` as dsr itself, and commit; a refusal (it is no longer possible, a guard
-    says no, or someone moved the request first) leaves it to staff. Return whether it
-    moved."""
-    request = db.session.get(Request, request_id)
-    if request is None:
-        return False
-    try:
-        fire(request, trigger, actor=SYSTEM)
-        db.session.commit()
-    except TransitionError as error:
-        db.session.rollback()
-        log.info("request %s: %s was refused (%s)", request_id, trigger, type(error).__name__)
-        return False
-    return True
