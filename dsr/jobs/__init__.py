@@ -65,8 +65,9 @@ def hand_over(job_ids: Iterable[int]) -> None:
         try:
             queue().enqueue(task.s(job_id))
         except Exception as error:  # the intent is stored: a later sweep hands it over
-            log.warning("job %s not handed to the queue (%s); the sweep will retry", job_id,
-                        type(error).__name__)
+            log.warning("jobs from %s on not handed to the queue (%s); the sweep will retry",
+                        job_id, type(error).__name__)
+            return  # the queue is away: the person waiting should not wait for each job
 
 
 def _after_commit(session: Session) -> None:
