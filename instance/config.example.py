@@ -8,6 +8,11 @@ SECRET_KEY = ""
 # SQLite in this folder by default; PostgreSQL at scale:
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://dsr:secret@localhost/dsr"
 
+# The job queue that `flask jobs worker` consumes: instance/jobs.sqlite by default; Redis (or
+# PostgreSQL) for consumers on several machines. Rate limits too, with several processes:
+# JOBS_URL = "redis://localhost:6379/1"
+# RATELIMIT_STORAGE_URI = "redis://localhost:6379/0"
+
 # Behind HTTPS keep these True (the default). Only for http://127.0.0.1 during a local trial:
 SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True
