@@ -52,15 +52,15 @@ SOURCE_TIMEOUT = 60
 # embedded default), redis://HOST:PORT/DB or postgresql://..., consumed by `flask jobs
 # worker`. A job not started JOB_HANDOVER_GRACE_SECONDS after it was handed over, or running
 # past JOB_LEASE_SECONDS (its consumer died), is handed over again by the sweep; a job that
-# fails is tried JOB_MAX_ATTEMPTS times, after 2, 4, ... minutes. Consumers look for work at
-# least every JOBS_POLL_SECONDS.
+# fails is tried JOB_MAX_ATTEMPTS times, after 2, 4, ... minutes. An idle consumer looks for
+# work at least every JOBS_POLL_SECONDS on SQLite storage (Redis and PostgreSQL tell it).
 JOBS_URL: str | None = None
 JOB_HANDOVER_GRACE_SECONDS = 60
 JOB_LEASE_SECONDS = 900
 JOB_MAX_ATTEMPTS = 3
 # Done jobs are forgotten after this many days (failed ones stay, for someone to look at).
 JOB_KEEP_DAYS = 7
-JOBS_POLL_SECONDS = 1.0
+JOBS_POLL_SECONDS = 0.2
 # Periodic jobs that belong to no workflow (workflows declare their own), with crontabs.
 PERIODIC_JOBS = {
     "dsr.jobs.sweep": "* * * * *",

@@ -121,9 +121,10 @@ def execute(job_id: int) -> bool:
         else:
             job.state = "failed"
     else:
-        job = db.session.get(Job, job_id)
-        assert job is not None
-        job.state, job.error = "done", None
+        db.session.execute(update(Job).where(Job.id == job_id)
+                           .values(state="done", error=None, finished_at=utcnow()))
+        db.session.commit()
+        return True
     job.finished_at = utcnow()
     db.session.commit()
     return True
