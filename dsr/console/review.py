@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 
-from dsr import corrections
+from dsr import corrections, jobs
 from dsr.actors import Actor
 from dsr.auth import roles_required
 from dsr.categories import Category
@@ -71,12 +71,14 @@ def _target(case: Request, target_id: int) -> ChangeTarget:
 @blueprint.route("/requests/<reference>/targets/<id:target_id>/retry", methods=["POST"])
 @roles_required("staff")
 def retry(reference: str, target_id: int) -> ResponseReturnValue:
-    """Write a failed target again (and read it back)."""
+    """Write a failed target again (and read it back); one whose writer died is read back
+    first and written only if it is not there yet."""
     case = staff_request(reference)
     target = _target(case, target_id)
     if not FlaskForm().validate_on_submit():
         abort(400, description="The form expired; reload the page and try again.")
-    if case.state != "applying" or target.state != "failed":
+    stale = target.state == "writing" and target.updated_at < jobs.stale_before()
+    if case.state != "applying" or not (target.state == "failed" or stale):
         flash("Only a failed write-back can be retried, while the request is applying.",
               "error")
         return render_request(case, status=409)

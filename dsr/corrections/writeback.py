@@ -250,10 +250,15 @@ def _settle(request: Request) -> None:
 
 
 def retry(request: Request, target: ChangeTarget, actor: Actor) -> None:
-    """Put a failed target back in line and queue its write; commits."""
-    target.state, target.error = "pending", None
+    """Queue the write of a failed target again (back in line), or of one whose writer died
+    (still "writing": the job reads it back first, so that it is not written twice); commits."""
     audit.record("target.retried", actor=actor, request_id=request.id,
                  change=target.change_id, source=target.source)
+    if target.state == "writing":
+        jobs.declare(WRITE, target.id, actor.ref)
+        db.session.commit()
+        return
+    target.state, target.error = "pending", None
     db.session.commit()
     settle(request)
     start(request, actor, [target.id])

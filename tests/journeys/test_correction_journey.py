@@ -373,3 +373,36 @@ def test_ids_in_console_addresses_that_fit_no_row_are_not_found(
                  "changes/123456/reject"):
         response = desk.post(f"{page}/{path}", data={"csrf_token": csrf_token(desk, page)})
         assert response.status_code == 404, path
+
+
+def test_a_write_whose_writer_died_is_offered_again_and_read_back_not_written_twice(
+    company_app: Flask, in_review, whmcs_server, company_copy
+) -> None:
+    case, me = in_review
+    folder, _ = company_copy
+    phone, firm = changes(case)
+    desk = staff(company_app)
+    decide(desk, case, phone, "approve", targets=[found(case, "billing", "phonenumber").id])
+    decide(desk, case, firm, "reject", reason="We hold the company name as registered.")
+    staff_acts(company_app, case.reference, "decide")
+    assert state(case) == "applied" and billing_client(folder, me)["phonenumber"] == NEW_PHONE
+    # As a consumer that died after billing took the write and before it recorded anything
+    # would leave it: the target still "writing", long past its lease.
+    [target] = phone.targets
+    stale = utcnow() - timedelta(seconds=company_app.config["JOB_LEASE_SECONDS"] + 60)
+    db.session.execute(update(ChangeTarget).where(ChangeTarget.id == target.id)
+                       .values(state="writing", updated_at=stale))
+    db.session.execute(update(ProposedChange).where(ProposedChange.id == phone.id)
+                       .values(state="approved"))
+    db.session.execute(update(Request).where(Request.id == case.id).values(state="applying"))
+    db.session.commit()
+    writes = whmcs_server.app.config["CALLS"]["UpdateClient"]
+
+    page = desk.get(f"/console/requests/{case.reference}").get_data(as_text=True)
+    assert "Write to billing again" in page
+    url = f"/console/requests/{case.reference}/targets/{target.id}/retry"
+    desk.post(url, data={"csrf_token": csrf_token(desk, f"/console/requests/{case.reference}")})
+    db.session.expire_all()
+    assert db.session.get(ChangeTarget, target.id).state == "confirmed"
+    assert whmcs_server.app.config["CALLS"]["UpdateClient"] == writes, "read back, not written"
+    assert state(case) == "applied"
