@@ -126,7 +126,7 @@ def register_template_filters(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add dsr's `flask` commands."""
-    from dsr.adapters.commands import sources_cli
+    from dsr.adapters.commands import register_cli, sources_cli
     from dsr.audit.commands import audit_cli
     from dsr.auth.commands import tokens_cli, users_cli
     from dsr.corrections.commands import corrections_cli
@@ -138,5 +138,6 @@ def register_commands(app: Flask) -> None:
     from dsr.subjects.commands import requests_cli
 
     for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli,
-                  outbox_cli, requests_cli, corrections_cli, disclosures_cli, jobs_cli):
+                  outbox_cli, requests_cli, corrections_cli, disclosures_cli, jobs_cli,
+                  register_cli):
         app.cli.add_command(group)

@@ -22,8 +22,6 @@ RIGHTS = [
     "to complain to a data-protection supervisory authority (Art. 77), and to a judicial "
     "remedy (Art. 79)",
 ]
-AUTOMATED_DECISIONS = ("None: no decision about you is taken by automated means alone, and "
-                       "no profiling with legal or similar effects takes place (Art. 22).")
 AUTHORITIES = ("Public authorities that receive personal information in a particular inquiry "
                "under the law are not recipients (Art. 4(9)) and are not listed among them.")
 DISCLOSED = ("The law required us to disclose information about you to these public "
@@ -70,6 +68,8 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
                 "retention": source.register.retention,
                 "origin": source.register.origin,
                 "transfers": source.register.transfers,
+                "safeguards": source.register.safeguards,
+                "automated_decisions": source.register.automated_decisions,
                 "categories": sorted({i.category for i in by_source.get(name, [])}),
                 "findings": len(by_source.get(name, [])),
             }
@@ -80,7 +80,9 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
         "disclosures": disclosures.told(case, account_ids(case)),
         "disclosed_note": DISCLOSED,
         "rights": RIGHTS,
-        "automated_decision_making": AUTOMATED_DECISIONS,
+        # As each system's register entry declares it (Art. 15(1)(h)); never assumed.
+        "automated_decision_making": " ".join(dict.fromkeys(
+            source.register.automated_decisions for _, source in sorted(sources.items()))),
         "authorities": AUTHORITIES,
     }
 

@@ -1,14 +1,17 @@
-"""`flask sources`: the health of every source, and what each finds for an address."""
+"""`flask sources`: the health of every source, and what each finds for an address; `flask
+register export`: the record of processing activities."""
 
 import click
+from flask import json
 from flask.cli import AppGroup
 
-from dsr import audit
+from dsr import audit, processing
 from dsr.actors import CLI
 from dsr.adapters import Findings, SourceError, SubjectIdentity
 from dsr.adapters.registry import configured
 from dsr.categories import mask
 from dsr.extensions import db
+from dsr.settings import ConfigError
 
 sources_cli = AppGroup("sources", help="Inspect the configured sources of personal data.")
 
@@ -58,3 +61,22 @@ def lookup(email: str, customer_ids: tuple[str, ...], ips: tuple[str, ...], reve
         if isinstance(findings, Findings):
             for warning in findings.warnings:
                 click.echo(f"  warning: {warning}")
+
+
+register_cli = AppGroup("register", help="The record of processing activities (Art. 30).")
+
+
+@register_cli.command("export")
+@click.option("--format", "form", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+def export(form: str) -> None:
+    """Print the record of processing activities (GDPR Art. 30(1)): the controller and every
+    processing, with every field the article asks for."""
+    try:
+        rows = processing.record()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("register.exported", actor=CLI, code=form)
+    db.session.commit()
+    click.echo(processing.as_csv(rows) if form == "csv" else json.dumps(
+        {"record_of_processing_activities": rows}, indent=2, ensure_ascii=False), nl=False)

@@ -16,6 +16,7 @@ from flask import current_app
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from dsr.adapters import AdapterConfigError, SourceAdapter
+from dsr.categories import Category
 from dsr.settings import ConfigError
 
 BUILTINS = {
@@ -39,16 +40,28 @@ class Recipient(BaseModel):
 
 
 class RegisterEntry(BaseModel):
-    """A source's entry in the processing register (GDPR Art. 30), quoted in access reports."""
+    """A processing's entry in the register (GDPR Art. 30(1)), quoted in access reports (Art.
+    15(1)). What the law requires is required, and nothing that states a fact has a default:
+    transfers and automated decisions are declared, even when there are none."""
 
     model_config = ConfigDict(extra="forbid")
 
     purposes: list[str] = Field(min_length=1)
     legal_basis: str = Field(min_length=1)
+    # Art. 30(1)(c): whose data, and which kinds of it.
+    subjects: list[str] = Field(min_length=1)
+    categories: list[Category] = Field(min_length=1)
     retention: str = Field(min_length=1)
     recipients: list[Recipient] = []
     origin: str = Field(min_length=1)
-    transfers: str = "None outside the EEA."
+    # Art. 30(1)(e), 15(2): transfers outside the EEA (or "None outside the EEA.") and, where
+    # there are any, the safeguards they rest on.
+    transfers: str = Field(min_length=1)
+    safeguards: str | None = None
+    # Art. 15(1)(h): automated decisions, profiling (or that none are taken).
+    automated_decisions: str = Field(min_length=1)
+    # Art. 30(1)(g): the technical and organisational security measures, in general terms.
+    security: str | None = None
 
     @field_validator("recipients", mode="before")
     @classmethod

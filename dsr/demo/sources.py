@@ -28,6 +28,35 @@ def ensure_company(instance_path: str, rebuild: bool = False) -> bool:
     return True
 
 
+# What the demo company declares of every processing (Art. 30(1)(e), (g); Art. 15(1)(h)).
+IN_EEA = "None outside the EEA: every system runs in the company's data centre in Germany."
+NO_AUTOMATED_DECISIONS = ("None: no decision about you is taken by automated means alone, "
+                          "and no profiling with legal or similar effects takes place "
+                          "(Art. 22).")
+SECURITY = ("Access by named accounts with the least rights they need, encrypted connections "
+            "and disks, daily encrypted back-ups, logs of administrative access.")
+
+
+CONTROLLER = {"name": "CloudToko GmbH, Musterstraße 1, 10115 Berlin",
+              "contact": "privacy@cloudtoko.example",
+              "dpo": "Data-protection officer, dpo@cloudtoko.example"}
+# dsr's own processing: the requests it handles, and legal's register of disclosures.
+DSR_REGISTER = {
+    "purposes": ["Answering requests about personal information (GDPR Art. 12-22)",
+                 "Recording disclosures to public authorities"],
+    "legal_basis": "Legal obligation (GDPR Art. 6(1)(c) with Art. 12-22 and 30)",
+    "subjects": ["People who make a request", "Subjects of an authority's request"],
+    "categories": ["name", "email", "ip", "address", "phone", "company", "id_details",
+                   "bank_details", "visit", "ticket", "chat"],
+    "retention": "As long as the request is handled, and as long as it must be proved after",
+    "recipients": [],
+    "origin": "Given by the requester; copied from the company's systems to answer",
+    "transfers": IN_EEA,
+    "automated_decisions": NO_AUTOMATED_DECISIONS,
+    "security": SECURITY,
+}
+
+
 def demo_sources(instance_path: str) -> dict[str, Any]:
     """The SOURCES setting of the demo company."""
     folder = company_folder(instance_path)
@@ -50,6 +79,12 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                      "email": "kanzlei@steuerberatung-muster.example"},
                 ],
                 "origin": "Given by the customer when signing up and in the client area",
+                "subjects": ["Customers", "Their contacts"],
+                "categories": ["name", "address", "email", "phone", "company", "id_details",
+                               "bank_details", "ip"],
+                "transfers": IN_EEA,
+                "automated_decisions": NO_AUTOMATED_DECISIONS,
+                "security": SECURITY,
             },
         },
         "analytics": {
@@ -63,6 +98,11 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                 "recipients": [],
                 "origin": "Recorded by the company's own analytics software (Matomo, formerly "
                           "Piwik) when its websites are visited",
+                "subjects": ["Visitors of the company's websites, customers among them"],
+                "categories": ["ip", "visit"],
+                "transfers": IN_EEA,
+                "automated_decisions": NO_AUTOMATED_DECISIONS,
+                "security": SECURITY,
             },
         },
         "helpdesk": {
@@ -75,6 +115,11 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                 "retention": "Two years after a ticket is closed",
                 "recipients": [],
                 "origin": "Written by the customer or visitor in helpdesk tickets",
+                "subjects": ["Customers", "Visitors who write to the helpdesk"],
+                "categories": ["name", "email", "phone", "company", "ticket"],
+                "transfers": IN_EEA,
+                "automated_decisions": NO_AUTOMATED_DECISIONS,
+                "security": SECURITY,
             },
         },
         "chats": {
@@ -88,6 +133,11 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                 "retention": "Two years after the chat",
                 "recipients": [],
                 "origin": "Written by the visitor in the live chat on the websites",
+                "subjects": ["Visitors who use the live chat", "Customers"],
+                "categories": ["name", "email", "chat"],
+                "transfers": IN_EEA,
+                "automated_decisions": NO_AUTOMATED_DECISIONS,
+                "security": SECURITY,
             },
         },
     }

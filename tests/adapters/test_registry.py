@@ -14,8 +14,10 @@ from dsr.models import AuditEvent
 from tests.fixtures.company import MAPPINGS
 from tests.fixtures.databases import config_for
 
-REGISTER = {"purposes": ["Billing"], "legal_basis": "Contract", "retention": "3 years",
-            "recipients": ["Bank"], "origin": "The customer"}
+REGISTER = {"purposes": ["Billing"], "legal_basis": "Contract", "subjects": ["Customers"],
+            "categories": ["name", "email", "bank_details"], "retention": "3 years",
+            "recipients": ["Bank"], "origin": "The customer", "transfers": "None outside the EEA.",
+            "automated_decisions": "None."}
 
 
 def billing(folder: Path, **settings: object) -> dict[str, object]:
@@ -33,6 +35,13 @@ def billing(folder: Path, **settings: object) -> dict[str, object]:
         ({"adapter": "sql", "register": {**REGISTER, "purposes": []}},
          "Source 'crm', setting 'register.purposes': List should have at least 1 item"),
         ({"adapter": "sql"}, "Source 'crm', setting 'register': Field required."),
+        ({"adapter": "sql", "register": {k: v for k, v in REGISTER.items() if k != "transfers"}},
+         "Source 'crm', setting 'register.transfers': Field required."),
+        ({"adapter": "sql", "register": {k: v for k, v in REGISTER.items()
+                                         if k != "automated_decisions"}},
+         "Source 'crm', setting 'register.automated_decisions': Field required."),
+        ({"adapter": "sql", "register": {**REGISTER, "categories": ["shoe size"]}},
+         "Source 'crm', setting 'register.categories.0': Input should be"),
         ({"adapter": "sql", "register": REGISTER, "settings": {}},
          "Source 'crm': setting 'url' is required"),
         ({"adapter": "whmcs", "register": REGISTER,
