@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from dsr import disclosures
+from dsr.adapters import IDENTIFIERS, searched_by
 from dsr.adapters.registry import configured
 from dsr.categories import Category
-from dsr.collection import found_items
+from dsr.collection import found_items, runs_of
 from dsr.database import utcnow
 from dsr.models import FoundItem, Request
 
@@ -41,6 +42,15 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
     every = found_items(case)
     items = [item for item in every if not item.withheld]
     sources = configured()
+    runs = runs_of(case)
+
+    def searched_with(name: str) -> list[dict[str, Any]]:
+        run = runs.get(name)
+        return [{"key": key, "label": IDENTIFIERS[key], "count": count}
+                for key, count in (run.searched if run else {}).items() if key in IDENTIFIERS]
+
+    used = {key for run in runs.values() for key in run.searched}
+    usable = {key for source in sources.values() for key in searched_by(source.adapter)}
     by_source: dict[str, list[FoundItem]] = {}
     for item in items:
         by_source.setdefault(item.source, []).append(item)
@@ -72,10 +82,16 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
                 "automated_decisions": source.register.automated_decisions,
                 "categories": sorted({i.category for i in by_source.get(name, [])}),
                 "findings": len(by_source.get(name, [])),
+                # What it was searched by: the answer says where it looked, and with what.
+                "searched_with": searched_with(name),
             }
             for name, source in sorted(sources.items())
         ],
         "withheld": len(every) - len(items),
+        # Keys some system is searched by that dsr knew none of for this subject: the answer
+        # must not say that nothing is held where it could not look.
+        "not_searched": [label for key, label in IDENTIFIERS.items()
+                         if key in usable - used],
         # Only disclosures the subject has been told of: a gag order restricts the rest.
         "disclosures": disclosures.told(case, account_ids(case)),
         "disclosed_note": DISCLOSED,

@@ -52,6 +52,18 @@ class SubjectIdentity:
         )
 
 
+# The keys a subject is searched by, as SubjectIdentity names them, and as a person reads them.
+IDENTIFIERS = {"emails": "e-mail address", "customer_ids": "customer number",
+               "phones": "telephone number", "ips": "IP address"}
+
+
+def searched_by(adapter: object) -> frozenset[str]:
+    """The keys of SubjectIdentity an adapter searches by: its `searches`, or, for one that
+    does not say, every key it is given."""
+    declared = getattr(adapter, "searches", None)
+    return frozenset(declared) if declared is not None else frozenset(IDENTIFIERS)
+
+
 @dataclass(frozen=True)
 class RecordRef:
     """Where a value lives in its source: the kind of record, its key, and the field."""

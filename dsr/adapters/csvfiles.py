@@ -30,6 +30,7 @@ class CsvAdapter:
         self.folder = Path(settings["folder"])
         self.encoding = str(settings.get("encoding", "utf-8"))
         self.mapping = load_mapping(settings)
+        self.searches = self.mapping.searches()
         self._cache: dict[str, tuple[float, dict[str, dict[str, list[dict[str, str]]]]]] = {}
 
     def _path(self, spec: TableSpec) -> Path:

@@ -44,6 +44,8 @@ class KayakoAdapter:
     `secret_key` (use {"env": "NAME"}), `timeout`, `retries`.
     """
 
+    searches = frozenset({"emails"})
+
     def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
         self.name = name
         self.http = HttpClient(name, settings)

@@ -143,6 +143,12 @@ class TableMapping(BaseModel):
             return spec.columns()
         return spec.columns(r.join.to for r in self.related if r.join)
 
+    def searches(self) -> frozenset[str]:
+        """The keys of SubjectIdentity the mapped tables are matched by."""
+        keys = {"email": "emails", "customer_id": "customer_ids", "phone": "phones",
+                "ip": "ips"}
+        return frozenset(keys[key] for spec in self.tables() for key in spec.match)
+
     def tables(self) -> list[TableSpec]:
         """The subject table first, then the related ones."""
         return [self.subject, *self.related]

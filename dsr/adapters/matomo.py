@@ -38,6 +38,8 @@ class MatomoAdapter:
     the URL, so they stay out of web-server logs.
     """
 
+    searches = frozenset({"customer_ids", "ips"})
+
     def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
         self.name = name
         self.http = HttpClient(name, settings)

@@ -37,6 +37,7 @@ class SqlAdapter:
         except sa.exc.ArgumentError:
             raise AdapterConfigError("setting 'url' is not a database URL.") from None
         self.mapping = load_mapping(settings)
+        self.searches = self.mapping.searches()
         timeout = float(settings.get("timeout", 10))
         connect_args: dict[str, Any] = (
             {"timeout": timeout} if url.get_backend_name() == "sqlite"

@@ -50,6 +50,8 @@ class WhmcsAdapter:
     use {"env": "NAME"}), `timeout`, `retries`.
     """
 
+    searches = frozenset({"emails", "customer_ids"})
+
     def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
         self.name = name
         self.http = HttpClient(name, settings)

@@ -22,7 +22,14 @@ from sqlalchemy import delete, select, update
 
 from dsr import audit, engine
 from dsr.actors import Actor
-from dsr.adapters import Finding, Findings, SourceAdapter, SourceError, SubjectIdentity
+from dsr.adapters import (
+    Finding,
+    Findings,
+    SourceAdapter,
+    SourceError,
+    SubjectIdentity,
+    searched_by,
+)
 from dsr.adapters.registry import Source, configured
 from dsr.categories import Category, mask
 from dsr.database import utcnow
@@ -217,16 +224,19 @@ def _ask(request: Request, sources: list[Source], subject: SubjectIdentity,
     # on its own (a thread cannot be stopped), and whatever it returns later is ignored.
     pool.shutdown(wait=False, cancel_futures=True)
     for source in sources:
-        record(request, source, runs[source.name], futures[source.name], timeout, actor, keep)
+        record(request, source, runs[source.name], subject, futures[source.name], timeout,
+               actor, keep)
     db.session.commit()
 
 
-def record(request: Request, source: Source, run: SourceRun, future: Future[Outcome],
-           timeout: float, actor: Actor, keep: Keep | None) -> None:
-    """Record how one source's lookup went, and store what it found (only what `keep`
-    accepts, if given), in the caller's transaction."""
+def record(request: Request, source: Source, run: SourceRun, subject: SubjectIdentity,
+           future: Future[Outcome], timeout: float, actor: Actor, keep: Keep | None) -> None:
+    """Record how one source's lookup for `subject` went, what it was searched by, and store
+    what it found (only what `keep` accepts, if given), in the caller's transaction."""
     name = source.name
     run.finished_at = utcnow()
+    run.searched = {key: len(getattr(subject, key)) for key in sorted(searched_by(source.adapter))
+                    if getattr(subject, key)}
     if not future.done():
         _fail(request, run, f"{name}: no answer within {timeout:g} seconds.", actor)
         return

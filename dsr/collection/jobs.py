@@ -73,7 +73,7 @@ def ask(run_id: int, actor_ref: str) -> None:
                 # this answer is not kept.
                 db.session.rollback()
                 return
-            collection.record(request, source, run, future, timeout, actor, keep)
+            collection.record(request, source, run, subject, future, timeout, actor, keep)
         db.session.commit()
     _advance(request, actor_ref)
 

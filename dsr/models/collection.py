@@ -29,6 +29,8 @@ class SourceRun(Base):
     # What an identifying source found that widens every other source's search (customer
     # numbers, account IPs), kept even when the finding itself is not: purged with the request.
     identity: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # What the source was searched by: identity keys and how many of each (never the values).
+    searched: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     # How the collection was started, so that a retry asks the same way: the dotted name of
     # what narrows whom to ask and what to keep, and the trigger fired once all answered.
     scope: Mapped[str | None] = mapped_column(String(200))

@@ -276,3 +276,30 @@ def test_a_signed_in_subject_changing_their_address_confirms_it_by_mail(journey)
     assert correction.state == "submitted"
     [verification] = [m for m in mails("verification") if m.request_id == correction.id]
     assert verification.to_address == me.email
+
+
+def test_the_answer_says_where_it_looked_and_with_what_never_that_nothing_is_held(
+    journey, company_app: Flask
+) -> None:
+    subject, me, case = journey
+    press(subject, link(mails("ready")[-1]))
+    report = json.loads(subject.get(f"/my/requests/{case.reference}/report.json").data)
+    searched = {s["name"]: {k["key"]: k["count"] for k in s["searched_with"]}
+                for s in report["sources"]}
+    assert searched["helpdesk"] == {"emails": 1}, "the helpdesk is searched by address only"
+    assert searched["billing"]["emails"] == 1
+    assert searched["analytics"].get("customer_ids") == 1, "by what billing knew of the account"
+    page = subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
+    assert "Where we looked, and with what" in page
+    assert "searched by your e-mail address;" in page
+
+    stranger = company_app.test_client()
+    other = confirmed_request(stranger, type("Nobody", (), {
+        "email": "nobody-here@example.net", "first": "No", "last": "Body"})())
+    staff_acts(company_app, other.reference, "start_collection", "approve", "release")
+    press(stranger, link(mails("ready")[-1]))
+    page = stranger.get(f"/my/requests/{other.reference}/report").get_data(as_text=True)
+    assert "None of our systems holds" not in page
+    assert "We found no personal information about you in the systems we searched" in page
+    assert "<strong>Analytics</strong>: not searched" in page
+    assert "We knew no customer number or IP address of yours, so we could not search" in page
