@@ -281,7 +281,7 @@ def test_a_signed_in_subject_changing_their_address_confirms_it_by_mail(journey)
 def test_the_answer_says_where_it_looked_and_with_what_never_that_nothing_is_held(
     journey, company_app: Flask
 ) -> None:
-    subject, me, case = journey
+    subject, _, case = journey
     press(subject, link(mails("ready")[-1]))
     report = json.loads(subject.get(f"/my/requests/{case.reference}/report.json").data)
     searched = {s["name"]: {k["key"]: k["count"] for k in s["searched_with"]}
