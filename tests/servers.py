@@ -270,7 +270,8 @@ def tcp_socket_inode(local_port: int) -> str | None:
     wanted = f"0100007F:{local_port:04X}"
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        if fields[1] == wanted:
+        # A closed connection that left the same port in TIME_WAIT has no inode (0).
+        if fields[1] == wanted and fields[9] != "0":
             return fields[9]
     return None
 
