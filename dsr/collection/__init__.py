@@ -154,7 +154,9 @@ def _begin(request: Request, actor: Actor, names: list[str], state: str, scope: 
         run.scope, run.follow_up = scope, follow_up
         if state == "running":
             run.attempts += 1
-    audit.record("collection.started", actor=actor, request_id=request.id, sources=names)
+    # Only the sources asked now: one a job still holds is not started again.
+    audit.record("collection.started", actor=actor, request_id=request.id,
+                 sources=[name for name in names if name in runs])
     db.session.flush()
     return runs
 

@@ -106,7 +106,7 @@ def execute(job_id: int) -> bool:
         # sweep waits for that too).
         job.state, job.attempts, job.handed_at = "queued", job.attempts - 1, utcnow() + lease
         db.session.commit()
-        current_app.extensions["dsr.jobs.run"].schedule(args=(job_id,), delay=lease.seconds)
+        current_app.extensions["dsr.jobs.run"].schedule(args=(job_id,), delay=lease.total_seconds())
         return False
     except Exception as error:  # recorded and retried; the type only, never the message
         db.session.rollback()
