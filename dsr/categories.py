@@ -19,6 +19,13 @@ class Category(enum.StrEnum):
     VISIT = "visit"
     TICKET = "ticket"
     CHAT = "chat"
+    ORDER = "order"
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    SIGN_IN = "sign_in"
+    MESSAGE = "message"
+    # The open kind: a record that is none of the above, named by its finding's label.
+    RECORD = "record"
 
     @property
     def label(self) -> str:
@@ -28,7 +35,7 @@ class Category(enum.StrEnum):
     @property
     def is_activity(self) -> bool:
         """Tell whether this is recorded activity rather than a fact about the subject."""
-        return self in {Category.VISIT, Category.TICKET, Category.CHAT}
+        return self in ACTIVITY
 
     @property
     def masked(self) -> bool:
@@ -48,7 +55,16 @@ _LABELS = {
     Category.VISIT: "Website visits",
     Category.TICKET: "Helpdesk tickets",
     Category.CHAT: "Live chats",
+    Category.ORDER: "Orders and services",
+    Category.INVOICE: "Invoices",
+    Category.PAYMENT: "Payments",
+    Category.SIGN_IN: "Sign-ins",
+    Category.MESSAGE: "Messages and e-mails",
+    Category.RECORD: "Other records",
 }
+ACTIVITY = frozenset({Category.VISIT, Category.TICKET, Category.CHAT, Category.ORDER,
+                      Category.INVOICE, Category.PAYMENT, Category.SIGN_IN, Category.MESSAGE,
+                      Category.RECORD})
 
 
 def mask(value: str) -> str:

@@ -98,7 +98,7 @@ class TableSpec(BaseModel):
         if unknown:
             raise ValueError(f"writable columns {sorted(unknown)} are not among the fields")
         if self.activity is not None and not self.activity.is_activity:
-            raise ValueError(f"activity must be visit, ticket or chat, not {self.activity}")
+            raise ValueError(f"activity must be a kind of record, not {self.activity}")
         if (self.summary or self.context) and self.activity is None:
             raise ValueError("summary and context describe an activity: set activity too")
         return self

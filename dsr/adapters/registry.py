@@ -90,6 +90,9 @@ class SourceConfig(BaseModel):
     # are customer numbers. Its findings widen the identity other sources are searched by:
     # the customer numbers, and the IP addresses it saw the account use.
     identifies: str | None = None
+    # The system's name as the answer and the console show it ("Billing (WHMCS)"); the
+    # source's key when not given.
+    title: str | None = Field(default=None, min_length=1, max_length=80)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,11 @@ class Source:
     adapter: SourceAdapter
     register: RegisterEntry
     identifies: str | None = None
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            object.__setattr__(self, "title", self.name)
 
 
 def adapter_names(include_installed: bool) -> list[str]:
@@ -160,7 +168,7 @@ def build_sources(config: Mapping[str, Any], include_installed: bool) -> dict[st
             adapter = factory(name, _resolve_secrets(name, spec.settings))
         except AdapterConfigError as error:
             raise ConfigError(f"Source {name!r}: {error}") from None
-        sources[name] = Source(name, adapter, spec.entry, spec.identifies)
+        sources[name] = Source(name, adapter, spec.entry, spec.identifies, spec.title or name)
     return sources
 
 

@@ -63,6 +63,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
     local = "http://127.0.0.1"
     return {
         "billing": {
+            "title": "Customer accounts and billing (WHMCS)",
             "adapter": "whmcs",
             "settings": {"url": f"{local}:{STANDIN_PORTS['whmcs']}",
                          "identifier": WHMCS_CREDENTIALS[0], "secret": WHMCS_CREDENTIALS[1]},
@@ -88,6 +89,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
             },
         },
         "analytics": {
+            "title": "Website analytics (Matomo)",
             "adapter": "matomo",
             "settings": {"url": f"{local}:{STANDIN_PORTS['matomo']}", "token": MATOMO_TOKEN},
             "register": {
@@ -106,6 +108,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
             },
         },
         "helpdesk": {
+            "title": "Helpdesk (Kayako)",
             "adapter": "kayako",
             "settings": {"url": f"{local}:{STANDIN_PORTS['kayako']}/api/index.php",
                          "api_key": KAYAKO_KEYS[0], "secret_key": KAYAKO_KEYS[1]},
@@ -123,6 +126,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
             },
         },
         "chats": {
+            "title": "Live chat on the websites",
             "adapter": "sql",
             "settings": {"url": f"sqlite:///{folder / 'helpdesk.sqlite'}",
                          "mapping_file": str(MAPPINGS / "helpdesk_chats.yaml")},

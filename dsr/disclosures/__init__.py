@@ -49,8 +49,10 @@ DATA_TYPES = {
     "subscriber": ("Subscriber data", (Category.NAME, Category.ADDRESS, Category.EMAIL,
                                        Category.PHONE, Category.COMPANY, Category.ID_DETAILS,
                                        Category.BANK_DETAILS)),
-    "traffic": ("Traffic and log data", (Category.IP, Category.VISIT)),
-    "content": ("Content", (Category.TICKET, Category.CHAT)),
+    "traffic": ("Traffic and log data", (Category.IP, Category.VISIT, Category.SIGN_IN)),
+    "content": ("Content", (Category.TICKET, Category.CHAT, Category.MESSAGE)),
+    "billing": ("Orders, invoices and payments", (Category.ORDER, Category.INVOICE,
+                                                  Category.PAYMENT)),
 }
 OUTCOMES = ("all data", "some data", "no data", "refused", "withdrawn")
 # Context keys that date a finding (as the adapters write them), for the approved time range.
