@@ -39,13 +39,14 @@ run: $(VENV)/.app instance/config.py
 	    $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # PostgreSQL (a second backend for the same tests), Redis (rate limits and jobs in the
-# production shape) and Chromium (browser tests) from Debian.
+# production shape), Chromium (browser tests) and Pango (the answer as PDF) from Debian.
 system-packages:
 	@if ! command -v chromium >/dev/null || ! command -v redis-server >/dev/null \
-	        || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	        || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	        || ! ldconfig -p | grep -q libpangoft2-1.0; then \
 	    $(SUDO) apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql redis-server \
-	        chromium >/dev/null; \
+	        chromium libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	fi
 
 lint: $(VENV)/.test

@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from dsr import audit, collection, engine
+from dsr import audit, collection, engine, report
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
@@ -34,6 +34,8 @@ from dsr.web.form_errors import flash_form_errors
 blueprint = Blueprint("console", __name__, url_prefix="/console")
 
 DUE_SOON = timedelta(days=7)
+# Where an access request's answer can be previewed: reviewed, approved, not yet released.
+PREVIEWABLE = ("in_review", "approved")
 
 
 def _filtered(form: QueueFilterForm) -> Select[tuple[Request]]:
@@ -175,3 +177,23 @@ def reveal(reference: str) -> ResponseReturnValue:
     db.session.commit()
     session["revealed"] = sorted({*session.get("revealed", []), case.reference})
     return redirect(url_for("console.request_page", reference=case.reference) + "#findings")
+
+
+@blueprint.route("/requests/<reference>/preview")
+@roles_required("staff")
+def preview(reference: str) -> ResponseReturnValue:
+    """The answer as the subject will see it if released now, compiled from what is held;
+    ID and bank details masked unless this account revealed them."""
+    case = staff_request(reference)
+    if case.type != "access" or case.state not in PREVIEWABLE:
+        flash("An answer can be previewed once collection has finished, until it is released.",
+              "error")
+        return render_request(case, status=409)
+    compiled = report.compile_report(case)
+    if case.reference not in session.get("revealed", []):
+        compiled = report.masked(compiled)
+    audit.record("report.previewed", actor=Actor.for_user(current_user), request_id=case.id)
+    db.session.commit()
+    return render_template("portal/report.html", case=case, report=compiled, preview=True,
+                           shown=report.view(compiled), pdf=False, links=False,
+                           correctable=set())

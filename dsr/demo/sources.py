@@ -57,13 +57,22 @@ DSR_REGISTER = {
 }
 
 
+# The names the answer gives the demo company's systems.
+TITLES = {
+    "billing": "Customer accounts and billing (WHMCS)",
+    "analytics": "Website analytics (Matomo)",
+    "helpdesk": "Helpdesk (Kayako)",
+    "chats": "Live chat on the websites",
+}
+
+
 def demo_sources(instance_path: str) -> dict[str, Any]:
     """The SOURCES setting of the demo company."""
     folder = company_folder(instance_path)
     local = "http://127.0.0.1"
     return {
         "billing": {
-            "title": "Customer accounts and billing (WHMCS)",
+            "title": TITLES["billing"],
             "adapter": "whmcs",
             "settings": {"url": f"{local}:{STANDIN_PORTS['whmcs']}",
                          "identifier": WHMCS_CREDENTIALS[0], "secret": WHMCS_CREDENTIALS[1]},
@@ -89,7 +98,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
             },
         },
         "analytics": {
-            "title": "Website analytics (Matomo)",
+            "title": TITLES["analytics"],
             "adapter": "matomo",
             "settings": {"url": f"{local}:{STANDIN_PORTS['matomo']}", "token": MATOMO_TOKEN},
             "register": {
@@ -108,7 +117,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
             },
         },
         "helpdesk": {
-            "title": "Helpdesk (Kayako)",
+            "title": TITLES["helpdesk"],
             "adapter": "kayako",
             "settings": {"url": f"{local}:{STANDIN_PORTS['kayako']}/api/index.php",
                          "api_key": KAYAKO_KEYS[0], "secret_key": KAYAKO_KEYS[1]},
@@ -126,7 +135,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
             },
         },
         "chats": {
-            "title": "Live chat on the websites",
+            "title": TITLES["chats"],
             "adapter": "sql",
             "settings": {"url": f"sqlite:///{folder / 'helpdesk.sqlite'}",
                          "mapping_file": str(MAPPINGS / "helpdesk_chats.yaml")},

@@ -23,6 +23,7 @@ from dsr.actors import SUBJECT
 from dsr.categories import Category
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ProposedChange, RecipientNotice, Request
+from dsr.pdf import PdfUnavailable, render_pdf
 from dsr.portal.forms import ConfirmForm, ProposalsForm, SignInForm, StatementForm
 from dsr.subjects.answers import CORRECTABLE_VALUES, correctable_finding, readable
 from dsr.subjects.intake import name_on_file, submit_confirmed
@@ -164,15 +165,16 @@ def report_page(reference: str) -> str:
     audit.record("report.viewed", actor=SUBJECT, request_id=case.id, code="html")
     db.session.commit()
     return render_template("portal/report.html", case=case, report=case.answer,
+                           shown=report.view(case.answer or {}), pdf=False, links=True,
                            correctable=CORRECTABLE_VALUES)
 
 
 @blueprint.route("/requests/<reference>/report.<fmt>")
 @subject_required
 def report_download(reference: str, fmt: str) -> Response:
-    """The answer as JSON or CSV, for keeping or taking elsewhere."""
-    if fmt not in ("json", "csv"):
-        abort(404, description="Reports come as .json or .csv.")
+    """The answer as PDF, JSON or CSV, for keeping or taking elsewhere."""
+    if fmt not in ("pdf", "json", "csv"):
+        abort(404, description="Answers come as .pdf, .json or .csv.")
     case = _released(reference)
     audit.record("report.downloaded", actor=SUBJECT, request_id=case.id, code=fmt)
     db.session.commit()
@@ -181,6 +183,15 @@ def report_download(reference: str, fmt: str) -> Response:
     if fmt == "json":
         response = current_app.response_class(
             current_app.json.dumps(compiled, indent=2), mimetype="application/json")
+    elif fmt == "pdf":
+        html = render_template("portal/report_pdf.html", case=case, report=compiled,
+                               shown=report.view(compiled), pdf=True, links=False,
+                               correctable=CORRECTABLE_VALUES)
+        try:
+            response = Response(render_pdf(html), mimetype="application/pdf")
+        except PdfUnavailable:
+            abort(503, description="The PDF cannot be made on this server just now; the "
+                                   "JSON and CSV copies hold the same answer.")
     else:
         response = Response(report.as_csv(compiled), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -26,8 +26,7 @@ def correctable_finding(case: Request, index: int) -> dict[str, Any] | None:
     """Finding number `index` of a readable answer, if its category can be corrected."""
     if not readable(case):
         return None
-    findings = [f for group in (case.answer or {}).get("categories", [])
-                for f in group["findings"]]
+    findings = (case.answer or {}).get("findings", [])
     if index >= len(findings) or findings[index]["category"] not in CORRECTABLE_VALUES:
         return None
     finding: dict[str, Any] = findings[index]

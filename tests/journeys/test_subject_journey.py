@@ -56,19 +56,23 @@ def test_the_released_answer_holds_all_three_systems_and_nobody_else(journey, co
     assert answer.headers["Content-Disposition"] == \
         f'attachment; filename="cloudtoko-answer-{case.reference}.json"'
     report = json.loads(answer.data)
-    sources = {f["source"] for group in report["categories"] for f in group["findings"]}
+    sources = {f["source"] for f in report["findings"]}
     assert {"billing", "analytics", "helpdesk"} <= sources
     text = answer.get_data(as_text=True)
     others = [c for c in people if c.id != me.id]
     assert not [c.email for c in others if c.email in text]
     assert not [c.phone for c in others if c.phone in text]
-    assert [s["name"] for s in report["sources"]] == ["analytics", "billing", "chats", "helpdesk"]
+    assert {s["name"] for s in report["systems"]} >= {"analytics", "billing", "chats",
+                                                       "helpdesk"}
+    assert report["summary"]["findings"] == len(report["findings"]) > 0
     assert report["automated_decision_making"].startswith("None")
 
     page = subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
     assert "Transfer domain to a colleague" in page and "Your rights" in page
+    assert "In short" in page and "Helpdesk (Kayako)" in page
     csv_text = subject.get(f"/my/requests/{case.reference}/report.csv").get_data(as_text=True)
-    assert csv_text.startswith("category,what,value,source,details") and me.email in csv_text
+    assert csv_text.startswith("category,what,value,system,date,details,purposes,legal basis")
+    assert me.email in csv_text and "None outside the EEA." in csv_text, "with its facts"
 
     seen = [(e.action, e.details.get("code")) for e in audit.events_for(case.id)
             if e.action.startswith("report.")]
@@ -221,7 +225,7 @@ def test_staff_withhold_what_would_reveal_another_person(company_app: Flask, com
     answer = subject.get(f"/my/requests/{case.reference}/report.json")
     assert other.last not in answer.get_data(as_text=True)
     assert answer.json["withheld"] == 1
-    assert "left out because they would reveal personal information about other people" in \
+    assert "1 item was left out because it would reveal personal information about other" in \
         subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
     withheld = [e for e in audit.events_for(case.id) if e.action == "finding.withhold"]
     assert [e.details for e in withheld] == [{"source": "helpdesk"}]
@@ -233,8 +237,10 @@ def test_this_is_wrong_in_the_answer_proposes_a_change_to_that_record(
     subject, me, case = journey
     press(subject, link(mails("ready")[0]))
     report = subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
-    row = re.search(rf"<tr><td>Telephone</td><td>{re.escape(me.phone)}</td><td>billing</td>"
-                    r".*?href=\"([^\"]+)\">This is wrong</a>", report, re.S)
+    billing = report[report.index('id="system-billing"'):]
+    billing = billing[:billing.index("</section>")]
+    row = re.search(rf"<dt>Telephone</dt><dd><span class=\"value\">{re.escape(me.phone)}</span>"
+                    r".*?href=\"([^\"]+)\">This is wrong", billing, re.S)
     assert row, "a 'This is wrong' link beside the billing telephone"
     url = row.group(1).replace("&amp;", "&")
     assert me.phone.replace(" ", "") not in url.replace("+", "").replace("%20", ""), \
@@ -285,7 +291,7 @@ def test_the_answer_says_where_it_looked_and_with_what_never_that_nothing_is_hel
     press(subject, link(mails("ready")[-1]))
     report = json.loads(subject.get(f"/my/requests/{case.reference}/report.json").data)
     searched = {s["name"]: {k["key"]: k["count"] for k in s["searched_with"]}
-                for s in report["sources"]}
+                for s in report["systems"]}
     assert searched["helpdesk"] == {"emails": 1}, "the helpdesk is searched by address only"
     assert searched["billing"]["emails"] == 1
     assert searched["analytics"].get("customer_ids") == 1, "by what billing knew of the account"
@@ -300,6 +306,6 @@ def test_the_answer_says_where_it_looked_and_with_what_never_that_nothing_is_hel
     press(stranger, link(mails("ready")[-1]))
     page = stranger.get(f"/my/requests/{other.reference}/report").get_data(as_text=True)
     assert "None of our systems holds" not in page
-    assert "We found no personal information about you in the systems we searched" in page
-    assert "<strong>Analytics</strong>: not searched" in page
+    assert "with what we knew of you, we found nothing about you." in page
+    assert "<strong>Website analytics (Matomo)</strong>: not searched" in page
     assert "We knew no customer number or IP address of yours, so we could not search" in page
