@@ -246,7 +246,7 @@ class TableMapping(BaseModel):
             cycle = self._cycle(spec, [])
             if cycle:
                 path = " -> ".join(t.table for t in cycle)
-                return f"{self.setting(spec)}.join", f"the joins form a cycle ({path})"
+                return f"{self.setting(cycle[0])}.join", f"the joins form a cycle ({path})"
         return None
 
     def _cycle(self, spec: TableSpec, trail: list[TableSpec]) -> list[TableSpec]:
