@@ -1,5 +1,6 @@
 """The table mapping shared by the sql and csv adapters: which table identifies the subject,
-which columns hold which category, and how related tables join to it."""
+which columns hold which category, and how related tables join to it or to one another, to
+any depth."""
 
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -68,7 +69,7 @@ class JoinSpec(BaseModel):
 class TableSpec(BaseModel):
     """One table (or CSV file) and what its columns mean."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
     table: str
     # The columns that name a row (several where its primary key is composite).
@@ -119,12 +120,12 @@ class TableSpec(BaseModel):
             _identifier(column)
         return value
 
-    @field_validator("activity")
+    @field_validator("activity", mode="before")
     @classmethod
-    def _kind_of_record(cls, value: Category | None) -> Category | None:
-        if value is not None and not value.is_activity:
-            kinds = ", ".join(sorted(kind.value for kind in Category if kind.is_activity))
-            raise ValueError(f"{value.value!r} is not a kind of record (one of {kinds})")
+    def _kind_of_record(cls, value: Any) -> Any:
+        kinds = sorted(kind.value for kind in Category if kind.is_activity)
+        if value is not None and value not in kinds:
+            raise ValueError(f"{value!r} is not a kind of record (one of {', '.join(kinds)})")
         return value
 
     @model_validator(mode="after")

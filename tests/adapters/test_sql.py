@@ -114,7 +114,9 @@ def shop_mapping(**changes: dict[str, Any]) -> dict[str, Any]:
         (shop_mapping(login={"join": {"table": "login", "column": "id", "to": "id"}}),
          "setting 'mapping.related.5.join': the joins form a cycle (login -> login)."),
         (shop_mapping(orders={"activity": "purchase"}),
-         "setting 'mapping.related.1.activity': Input should be"),
+         "setting 'mapping.related.1.activity': Value error, 'purchase' is not a kind of "
+         "record (one of chat, invoice, message, order, payment, record, sign_in, ticket, "
+         "visit)."),
         (shop_mapping(orders={"activity": "name"}),
          "setting 'mapping.related.1.activity': Value error, 'name' is not a kind of record "
          "(one of chat, invoice, message, order, payment, record, sign_in, ticket, visit)."),
