@@ -251,6 +251,7 @@ class TableMapping(BaseModel):
         return None
 
     def _cycle(self, spec: TableSpec, trail: list[TableSpec]) -> list[TableSpec]:
+        """The first cycle the joins from `spec` (reached by `trail`) run into, or none."""
         if any(spec is seen for seen in trail):
             return [*trail[next(i for i, s in enumerate(trail) if s is spec):], spec]
         for join in spec.joins:

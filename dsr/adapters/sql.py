@@ -33,18 +33,12 @@ BATCH = 1000
 
 def _batches(conditions: list[tuple[str, list[Any]]]) -> Iterator[list[tuple[str, list[Any]]]]:
     """Split the conditions into groups of at most BATCH values each."""
-    batch: list[tuple[str, list[Any]]] = []
-    room = BATCH
-    for column, values in conditions:
-        while values:
-            batch.append((column, values[:room]))
-            values = values[room:]
-            room = BATCH - sum(len(v) for _, v in batch)
-            if room == 0:
-                yield batch
-                batch, room = [], BATCH
-    if batch:
-        yield batch
+    pairs = [(column, value) for column, values in conditions for value in values]
+    for start in range(0, len(pairs), BATCH):
+        batch: dict[str, list[Any]] = {}
+        for column, value in pairs[start:start + BATCH]:
+            batch.setdefault(column, []).append(value)
+        yield list(batch.items())
 
 
 class SqlAdapter:
@@ -78,8 +72,8 @@ class SqlAdapter:
                 or Path(url.database).exists():  # never create an SQLite file here
             try:
                 self._check_schema()
-            except OperationalError:
-                pass  # unreachable now: check() and lookup() compare once it answers
+            except SQLAlchemyError:
+                pass  # not answering now: check() and lookup() compare once it does
             finally:
                 self._engine.dispose()  # no connection outlives start-up (or a fork)
 

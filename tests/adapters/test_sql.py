@@ -113,6 +113,10 @@ def shop_mapping(**changes: dict[str, Any]) -> dict[str, Any]:
          "orders)."),
         (shop_mapping(login={"join": {"table": "login", "column": "id", "to": "id"}}),
          "setting 'mapping.related.5.join': the joins form a cycle (login -> login)."),
+        ({**shop_mapping(), "subject": {**shop_mapping()["subject"],
+                                        "join": {"column": "id", "to": "customer_id"}}},
+         "setting 'mapping': Value error, subject.join: the subject table joins to no other "
+         "table."),
         (shop_mapping(orders={"activity": "purchase"}),
          "setting 'mapping.related.1.activity': Value error, 'purchase' is not a kind of "
          "record (one of chat, invoice, message, order, payment, record, sign_in, ticket, "
