@@ -69,3 +69,8 @@ def test_the_other_customer_gets_his_own_rows(shop: AdapterCase) -> None:
     assert {f.value for f in findings if f.label == "Street"} == {"Rosenweg", "Bergstrasse"}
     assert {f.value for f in findings if f.label == "Product ordered"} == \
         {"Olive Focaccia", "Rye Sourdough"}
+
+
+def test_every_column_the_shop_is_searched_by_is_indexed(shop: AdapterCase) -> None:
+    health = shop.adapter.check()
+    assert health.ok and health.warnings == ()
