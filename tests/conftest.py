@@ -8,5 +8,6 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.company",
     "tests.fixtures.legal",
+    "tests.adapters.fides_example",
     "tests.production",
 ]

@@ -13,14 +13,21 @@ from dsr.adapters import (
     SourceUnavailable,
     SubjectIdentity,
 )
-from dsr.adapters.mapping import Conditions, TableSpec, load_mapping, mapped_findings
+from dsr.adapters.mapping import (
+    Conditions,
+    TableSpec,
+    check_schema,
+    load_mapping,
+    mapped_findings,
+)
 
 
 class CsvAdapter:
     """Read `<folder>/<table>.csv` files through a table mapping.
 
     Settings: `folder`, `mapping` or `mapping_file`, and `encoding` (default utf-8). Each file
-    is read once and indexed by its searched columns; a changed file is read again.
+    is read once and indexed by its searched columns; a changed file is read again. The
+    mapping is checked against the header of each file there when the adapter is built.
     """
 
     def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
@@ -32,6 +39,18 @@ class CsvAdapter:
         self.mapping = load_mapping(settings)
         self.searches = self.mapping.searches()
         self._cache: dict[str, tuple[float, dict[str, dict[str, list[dict[str, str]]]]]] = {}
+        check_schema(self.mapping, self._header, "folder")
+
+    def _header(self, table: str) -> list[str]:
+        """The columns of `<table>.csv`; those of a file not there (yet) are not checked."""
+        mapped = [c for s in self.mapping.tables() if s.table == table
+                  for c in self.mapping.columns(s)]
+        try:
+            with (self.folder / f"{table}.csv").open(newline="", encoding=self.encoding) as file:
+                header = next(csv.reader(file), None)
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return mapped  # reported when it is read, by check() and lookup()
+        return header or mapped
 
     def _path(self, spec: TableSpec) -> Path:
         return self.folder / f"{spec.table}.csv"
@@ -48,11 +67,12 @@ class CsvAdapter:
             return cached[1]
         try:
             with path.open(newline="", encoding=self.encoding) as handle:
-                rows = list(csv.DictReader(handle))
+                reader = csv.DictReader(handle)
+                rows = list(reader)
         except (OSError, UnicodeDecodeError, csv.Error) as error:
             raise SourceReplyInvalid(f"{self.name}: {path.name} cannot be read "
                                      f"({type(error).__name__}).") from None
-        missing = set(self.mapping.columns(spec)) - set(rows[0] if rows else {})
+        missing = set(self.mapping.columns(spec)) - set(reader.fieldnames or ())
         if rows and missing:
             raise SourceReplyInvalid(f"{self.name}: {path.name} lacks the columns "
                                      f"{', '.join(sorted(missing))}.")

@@ -1,14 +1,22 @@
 """The table mapping shared by the sql and csv adapters: which table identifies the subject,
-which columns hold which category, and how related tables join to it."""
+which columns hold which category, and how related tables join to it or to one another, to
+any depth."""
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dsr.adapters import AdapterConfigError, Finding, RecordRef, SubjectIdentity
 from dsr.categories import Category
@@ -23,6 +31,16 @@ def _identifier(name: str) -> str:
     return name
 
 
+def _listed(value: Any) -> Any:
+    """Accept one item where a list of them is meant."""
+    return [value] if isinstance(value, str | dict) else value
+
+
+def _place(path: str, items: Sequence[object], index: int) -> str:
+    """The setting of one item of a list its author may have written as a single item."""
+    return path if len(items) == 1 else f"{path}.{index}"
+
+
 class FieldSpec(BaseModel):
     """A column that holds personal information."""
 
@@ -32,13 +50,20 @@ class FieldSpec(BaseModel):
 
 
 class JoinSpec(BaseModel):
-    """Rows of a related table belong to the subject when `column` equals the subject's `to`."""
+    """Rows of a related table belong to the subject when `column` equals `to` of one of the
+    subject's rows of `table` (the subject table when not named)."""
 
     model_config = ConfigDict(extra="forbid")
+    table: str | None = None
     column: str
     to: str
 
     _names = field_validator("column", "to")(_identifier)
+
+    @field_validator("table")
+    @classmethod
+    def _table_name(cls, value: str | None) -> str | None:
+        return None if value is None else _identifier(value)
 
 
 class TableSpec(BaseModel):
@@ -47,10 +72,12 @@ class TableSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     table: str
-    key: str
+    # The columns that name a row (several where its primary key is composite).
+    keys: list[str] = Field(alias="key", min_length=1)
     label: str
-    match: dict[IdentityKey, str] = {}
-    join: JoinSpec | None = None
+    # Each identity key is searched in one column or in several (email and alt_email).
+    match: dict[IdentityKey, list[str]] = {}
+    joins: list[JoinSpec] = Field([], alias="join")
     # Only rows whose columns hold these values count (a link table's type column, say).
     where: dict[str, str | int] = {}
     fields: dict[str, FieldSpec] = {}
@@ -63,27 +90,42 @@ class TableSpec(BaseModel):
     # without regard to case; give each an index on lower(column).
     casefold: list[str] = []
 
-    _table = field_validator("table", "key")(_identifier)
+    _table = field_validator("table")(_identifier)
+    _one_or_many = field_validator("keys", "joins", mode="before")(_listed)
+
+    @field_validator("keys")
+    @classmethod
+    def _key_columns(cls, value: list[str]) -> list[str]:
+        return [_identifier(column) for column in value]
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _match_lists(cls, value: Any) -> Any:
+        return {k: _listed(v) for k, v in value.items()} if isinstance(value, dict) else value
 
     @field_validator("match")
     @classmethod
-    def _match_columns(cls, value: dict[IdentityKey, str]) -> dict[IdentityKey, str]:
-        for column in value.values():
-            _identifier(column)
+    def _match_columns(cls, value: dict[IdentityKey, list[str]]) -> dict[IdentityKey, list[str]]:
+        for key, columns in value.items():
+            if not columns:
+                raise ValueError(f"match {key!r} names no column")
+            for column in columns:
+                _identifier(column)
         return value
 
-    @field_validator("where")
+    @field_validator("where", "fields")
     @classmethod
-    def _where_columns(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+    def _named_columns(cls, value: dict[str, Any]) -> dict[str, Any]:
         for column in value:
             _identifier(column)
         return value
 
-    @field_validator("fields")
+    @field_validator("activity", mode="before")
     @classmethod
-    def _field_columns(cls, value: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
-        for column in value:
-            _identifier(column)
+    def _kind_of_record(cls, value: Any) -> Any:
+        kinds = sorted(kind.value for kind in Category if kind.is_activity)
+        if value is not None and value not in kinds:
+            raise ValueError(f"{value!r} is not a kind of record (one of {', '.join(kinds)})")
         return value
 
     @model_validator(mode="after")
@@ -92,36 +134,54 @@ class TableSpec(BaseModel):
             _identifier(column)
         if set(self.timestamps) - set(self.context):
             raise ValueError("timestamps must be context columns")
-        if set(self.casefold) - set(self.match.values()):
+        if set(self.casefold) - set(self.match_columns()):
             raise ValueError("casefold columns must be match columns")
         unknown = set(self.writable) - set(self.fields)
         if unknown:
             raise ValueError(f"writable columns {sorted(unknown)} are not among the fields")
-        if self.activity is not None and not self.activity.is_activity:
-            raise ValueError(f"activity must be a kind of record, not {self.activity}")
+        if self.writable and len(self.keys) > 1:
+            raise ValueError("writable columns need a key of one column")
         if (self.summary or self.context) and self.activity is None:
             raise ValueError("summary and context describe an activity: set activity too")
         return self
 
+    def match_columns(self) -> list[str]:
+        """Every column an identity key is searched in."""
+        return list(dict.fromkeys(c for columns in self.match.values() for c in columns))
+
     def columns(self, extra: Iterable[str] = ()) -> list[str]:
         """Every column the mapping reads from this table, and `extra` ones."""
-        names = [self.key, *self.match.values(), *self.fields, *self.context, *self.where, *extra]
-        if self.join:
-            names.append(self.join.column)
+        names = [*self.keys, *self.match_columns(), *self.fields, *self.context, *self.where,
+                 *(join.column for join in self.joins), *extra]
         if self.summary:
             names.append(self.summary)
         return list(dict.fromkeys(names))
 
     def indexed_columns(self) -> list[str]:
         """The columns lookups search by, which therefore need an index."""
-        names = list(self.match.values())
-        if self.join:
-            names.append(self.join.column)
-        return list(dict.fromkeys(names))
+        return list(dict.fromkeys([*self.match_columns(), *(j.column for j in self.joins)]))
+
+    def named_columns(self, path: str) -> Iterator[tuple[str, str | None]]:
+        """Each column of its own table the spec names, with the setting that names it (the
+        table itself first, as None)."""
+        yield f"{path}.table", None
+        for index, key in enumerate(self.keys):
+            yield _place(f"{path}.key", self.keys, index), key
+        for identity, columns in self.match.items():
+            for index, column in enumerate(columns):
+                yield _place(f"{path}.match.{identity}", columns, index), column
+        for index, join in enumerate(self.joins):
+            yield f"{_place(f'{path}.join', self.joins, index)}.column", join.column
+        for column in [*self.where, *self.fields]:
+            yield f"{path}.{'where' if column in self.where else 'fields'}.{column}", column
+        for column in self.context:
+            yield f"{path}.context", column
+        if self.summary:
+            yield f"{path}.summary", self.summary
 
 
 class TableMapping(BaseModel):
-    """The subject table and the tables related to it."""
+    """The subject table and the tables related to it, directly or through one another."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -132,22 +192,12 @@ class TableMapping(BaseModel):
     def _reachable(self) -> "TableMapping":
         if not self.subject.match:
             raise ValueError("subject.match must name at least one identity column")
+        if self.subject.joins:
+            raise ValueError("subject.join: the subject table joins to no other table")
         for spec in self.related:
-            if spec.join is None and not spec.match:
+            if not spec.joins and not spec.match:
                 raise ValueError(f"related table {spec.table!r} needs a join or a match")
         return self
-
-    def columns(self, spec: TableSpec) -> list[str]:
-        """The columns to read from `spec`'s table: the subject's include the join targets."""
-        if spec is not self.subject:
-            return spec.columns()
-        return spec.columns(r.join.to for r in self.related if r.join)
-
-    def searches(self) -> frozenset[str]:
-        """The keys of SubjectIdentity the mapped tables are matched by."""
-        keys = {"email": "emails", "customer_id": "customer_ids", "phone": "phones",
-                "ip": "ips"}
-        return frozenset(keys[key] for spec in self.tables() for key in spec.match)
 
     def tables(self) -> list[TableSpec]:
         """The subject table first, then the related ones."""
@@ -156,6 +206,70 @@ class TableMapping(BaseModel):
     def table(self, name: str) -> TableSpec | None:
         """Return the spec of table `name`, if mapped."""
         return next((t for t in self.tables() if t.table == name), None)
+
+    def setting(self, spec: TableSpec) -> str:
+        """Where the spec is written in the `mapping` setting."""
+        return "mapping.subject" if spec is self.subject else \
+            f"mapping.related.{next(i for i, s in enumerate(self.related) if s is spec)}"
+
+    def parent(self, join: JoinSpec) -> TableSpec:
+        """The spec whose rows `join` joins to (valid once relations_problem found none)."""
+        if join.table is None:
+            return self.subject
+        return next(t for t in self.tables() if t.table == join.table)
+
+    def columns(self, spec: TableSpec) -> list[str]:
+        """The columns to read from `spec`'s table: its own and those joined to."""
+        return spec.columns(
+            join.to for other in self.related for join in other.joins
+            if self.parent(join) is spec
+        )
+
+    def searches(self) -> frozenset[str]:
+        """The keys of SubjectIdentity the mapped tables are matched by."""
+        keys = {"email": "emails", "customer_id": "customer_ids", "phone": "phones",
+                "ip": "ips"}
+        return frozenset(keys[key] for spec in self.tables() for key in spec.match)
+
+    def relations_problem(self) -> tuple[str, str] | None:
+        """The first join that names no single mapped table or closes a cycle, as (setting,
+        what is wrong)."""
+        for spec in self.related:
+            for index, join in enumerate(spec.joins):
+                where = f"{_place(f'{self.setting(spec)}.join', spec.joins, index)}.table"
+                named = [t for t in self.tables() if t.table == join.table]
+                if join.table is not None and not named:
+                    return where, f"{join.table!r} is not a mapped table"
+                if len(named) > 1:
+                    return where, f"{join.table!r} is mapped more than once, so the join is " \
+                        "ambiguous (give one table several joins instead)"
+        for spec in self.related:
+            cycle = self._cycle(spec, [])
+            if cycle:
+                path = " -> ".join(t.table for t in cycle)
+                return f"{self.setting(cycle[0])}.join", f"the joins form a cycle ({path})"
+        return None
+
+    def _cycle(self, spec: TableSpec, trail: list[TableSpec]) -> list[TableSpec]:
+        """The first cycle the joins from `spec` (reached by `trail`) run into, or none."""
+        if any(spec is seen for seen in trail):
+            return [*trail[next(i for i, s in enumerate(trail) if s is spec):], spec]
+        for join in spec.joins:
+            cycle = self._cycle(self.parent(join), [*trail, spec])
+            if cycle:
+                return cycle
+        return []
+
+    def reading_order(self) -> list[TableSpec]:
+        """The tables in the order they are read: each after every table it joins to."""
+        order: list[TableSpec] = []
+        waiting = self.tables()
+        while waiting:
+            ready = next(spec for spec in waiting if all(
+                any(self.parent(j) is done for done in order) for j in spec.joins))
+            order.append(ready)
+            waiting = [spec for spec in waiting if spec is not ready]
+        return order
 
 
 def load_mapping(settings: Mapping[str, Any]) -> TableMapping:
@@ -174,11 +288,35 @@ def load_mapping(settings: Mapping[str, Any]) -> TableMapping:
     if raw is None:
         raise AdapterConfigError("setting 'mapping' (or 'mapping_file') is required.")
     try:
-        return TableMapping.model_validate(raw)
+        mapping = TableMapping.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(["mapping", *(str(part) for part in first["loc"])])
         raise AdapterConfigError(f"setting {where!r}: {first['msg']}.") from None
+    problem = mapping.relations_problem()
+    if problem:
+        raise AdapterConfigError(f"setting {problem[0]!r}: {problem[1]}.")
+    return mapping
+
+
+def check_schema(mapping: TableMapping, present: Callable[[str], Collection[str] | None],
+                 container: str) -> None:
+    """Raise AdapterConfigError naming the first setting whose table or column is missing;
+    `present` gives a table's columns, None for a table the `container` lacks."""
+    for spec in mapping.tables():
+        path = mapping.setting(spec)
+        columns = present(spec.table)
+        if columns is None:
+            raise AdapterConfigError(f"setting '{path}.table': the {container} has no table "
+                                     f"{spec.table!r}.")
+        named = [*spec.named_columns(path), *(
+            (f"{_place(f'{mapping.setting(other)}.join', other.joins, index)}.to", join.to)
+            for other in mapping.related for index, join in enumerate(other.joins)
+            if mapping.parent(join) is spec)]
+        for where, column in named:
+            if column is not None and column not in columns:
+                raise AdapterConfigError(f"setting {where!r}: table {spec.table!r} has no "
+                                         f"column {column!r}.")
 
 
 Conditions = list[tuple[str, Collection[str]]]
@@ -215,7 +353,7 @@ def unix_time(value: Any) -> str:
 
 def row_findings(source: str, spec: TableSpec, row: Mapping[str, Any]) -> list[Finding]:
     """Turn one row into findings: one per mapped non-empty field, one for an activity."""
-    key = _text(row[spec.key])
+    key = "/".join(_text(row[column]) for column in spec.keys)
     found = [
         Finding(f.category, f.label, _text(row[column]), source,
                 RecordRef(source, spec.table, key, column))
@@ -237,25 +375,23 @@ def row_findings(source: str, spec: TableSpec, row: Mapping[str, Any]) -> list[F
 def mapped_findings(
     source: str, mapping: TableMapping, reader: RowReader, subject: SubjectIdentity
 ) -> list[Finding]:
-    """Find the subject's rows, then the related rows joined to them or matched directly."""
-
-    def matches(spec: TableSpec) -> Conditions:
-        return [
+    """Find the subject's rows, then table by table the rows matched directly or joined to
+    rows already found: one read per table, however deep the relations go."""
+    found: dict[int, list[Mapping[str, Any]]] = {}  # by id of the spec
+    findings: list[Finding] = []
+    for spec in mapping.reading_order():
+        conditions: Conditions = [
             (column, values)
-            for key, column in spec.match.items()
+            for key, columns in spec.match.items()
             if (values := _identity_values(subject, key))
+            for column in columns
         ]
-
-    subjects = list(
-        reader.rows(mapping.subject, mapping.columns(mapping.subject), matches(mapping.subject))
-    )
-    findings = [f for row in subjects for f in row_findings(source, mapping.subject, row)]
-    for spec in mapping.related:
-        conditions = matches(spec)
-        if spec.join is not None and subjects:
-            joined = {_text(row[spec.join.to]) for row in subjects} - {""}
-            conditions.append((spec.join.column, joined))
-        if conditions:
-            rows = reader.rows(spec, mapping.columns(spec), conditions)
-            findings += [f for row in rows for f in row_findings(source, spec, row)]
+        for join in spec.joins:
+            parents = found[id(mapping.parent(join))]
+            joined = {_text(row[join.to]) for row in parents} - {""}
+            if joined:
+                conditions.append((join.column, joined))
+        rows = list(reader.rows(spec, mapping.columns(spec), conditions)) if conditions else []
+        found[id(spec)] = rows
+        findings += [f for row in rows for f in row_findings(source, spec, row)]
     return findings

@@ -1,7 +1,8 @@
 """The sql adapter: any database SQLAlchemy reaches, read through a table mapping."""
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,8 +18,27 @@ from dsr.adapters import (
     SourceUnavailable,
     SubjectIdentity,
 )
-from dsr.adapters.mapping import Conditions, TableSpec, load_mapping, mapped_findings
+from dsr.adapters.mapping import (
+    Conditions,
+    TableSpec,
+    check_schema,
+    load_mapping,
+    mapped_findings,
+)
 from dsr.categories import Category
+
+# Values bound in one query at most: SQLite and PostgreSQL both cap a statement's parameters.
+BATCH = 1000
+
+
+def _batches(conditions: list[tuple[str, list[Any]]]) -> Iterator[list[tuple[str, list[Any]]]]:
+    """Split the conditions into groups of at most BATCH values each."""
+    pairs = [(column, value) for column, values in conditions for value in values]
+    for start in range(0, len(pairs), BATCH):
+        batch: dict[str, list[Any]] = {}
+        for column, value in pairs[start:start + BATCH]:
+            batch.setdefault(column, []).append(value)
+        yield list(batch.items())
 
 
 class SqlAdapter:
@@ -26,6 +46,8 @@ class SqlAdapter:
 
     Settings: `url` (an SQLAlchemy URL; put passwords in an environment variable with
     {"env": "NAME"}), `mapping` or `mapping_file`, and `timeout` in seconds (default 10).
+    The mapping is checked against the database when the adapter is built, or, if the
+    database does not answer then, when it first does.
     """
 
     def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
@@ -45,6 +67,25 @@ class SqlAdapter:
         )
         self._engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
         self._types: dict[str, dict[str, sa.types.TypeEngine[Any]]] = {}
+        self._schema_checked = False
+        if url.get_backend_name() != "sqlite" or not url.database \
+                or Path(url.database).exists():  # never create an SQLite file here
+            try:
+                self._check_schema()
+            except SQLAlchemyError:
+                pass  # not answering now: check() and lookup() compare once it does
+            finally:
+                self._engine.dispose()  # no connection outlives start-up (or a fork)
+
+    def _check_schema(self) -> None:
+        """Compare the mapping with the database's tables and columns, once it answers;
+        AdapterConfigError names the first setting that names what is not there."""
+        if self._schema_checked:
+            return
+        tables = set(sa.inspect(self._engine).get_table_names())
+        check_schema(self.mapping, lambda table: set(self._column_types(table))
+                     if table in tables else None, "database")
+        self._schema_checked = True
 
     def _column_types(self, table: str) -> dict[str, sa.types.TypeEngine[Any]]:
         """The table's column types, read from the database once."""
@@ -74,23 +115,32 @@ class SqlAdapter:
     ) -> list[Mapping[str, Any]]:
         """Read the mapped columns of rows where any condition holds (bound parameters only)."""
         table = self._table(spec, columns)
-        where = [
-            sa.func.lower(table.c[column]).in_(sorted({v.lower() for v in values}))
-            if column in spec.casefold else table.c[column].in_(typed)
+        searched = [
+            (column, sorted({v.lower() for v in values}) if column in spec.casefold else typed)
             for column, values in conditions
             if (typed := self._typed(table.c[column], values))
         ]
-        if not where:
-            return []
         only = [table.c[column] == value for column, value in spec.where.items()]
+        found: dict[str, Mapping[str, Any]] = {}  # a row two batches both hold, once
         with self._engine.connect() as connection:
-            result = connection.execute(sa.select(table).where(sa.or_(*where), *only))
-            return [dict(row) for row in result.mappings()]
+            for batch in _batches(searched):
+                where = [
+                    sa.func.lower(table.c[column]).in_(values) if column in spec.casefold
+                    else table.c[column].in_(values)
+                    for column, values in batch
+                ]
+                result = connection.execute(sa.select(table).where(sa.or_(*where), *only))
+                for row in result.mappings():
+                    found.setdefault(repr(tuple(row.values())), dict(row))
+        return list(found.values())
 
     def lookup(self, subject: SubjectIdentity) -> list[Finding]:
         """Return the subject's mapped rows as findings."""
         try:
+            self._check_schema()
             return mapped_findings(self.name, self.mapping, self, subject)
+        except AdapterConfigError as error:
+            raise SourceError(f"{self.name}: {error}") from None
         except sa.exc.NoSuchTableError:
             raise SourceError(f"{self.name}: a mapped table is missing; check the mapping "
                               "against the database.") from None
@@ -117,11 +167,12 @@ class SqlAdapter:
                                   f"{category.label.lower()} column for this change.")
             columns[candidates[0]] = value
         try:
-            table = self._table(spec, [spec.key, *columns])
-            keys = self._typed(table.c[spec.key], [ref.key])
+            key = spec.keys[0]  # a table with writable columns has a key of one column
+            table = self._table(spec, [key, *columns])
+            keys = self._typed(table.c[key], [ref.key])
             with self._engine.begin() as connection:
                 updated = connection.execute(
-                    sa.update(table).where(table.c[spec.key].in_(keys)).values(**columns)
+                    sa.update(table).where(table.c[key].in_(keys)).values(**columns)
                 ).rowcount if keys else 0
                 if updated != 1:  # raising here rolls the update back
                     raise SourceError(f"{self.name}: record {ref.kind} {ref.key} was "
@@ -131,15 +182,19 @@ class SqlAdapter:
                 from None
 
     def check(self) -> Health:
-        """Read one row of each mapped table, and warn about search columns without an index."""
+        """Compare the mapping with the database, read one row of each mapped table, and warn
+        about search columns without an index."""
         warnings = []
         try:
+            self._check_schema()
             inspector = sa.inspect(self._engine)
             with self._engine.connect() as connection:
                 for spec in self.mapping.tables():
                     table = self._table(spec, self.mapping.columns(spec))
                     connection.execute(sa.select(table).limit(1)).all()
                     warnings += self._unindexed(inspector, connection, spec)
+        except AdapterConfigError as error:
+            return Health(False, str(error))
         except OperationalError as error:
             return Health(False, f"cannot reach the database ({type(error.orig).__name__}).")
         except SQLAlchemyError as error:
