@@ -23,7 +23,7 @@ from dsr.actors import SUBJECT
 from dsr.categories import Category
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ProposedChange, RecipientNotice, Request
-from dsr.pdf import PdfUnavailable, render_pdf
+from dsr.pdf import PdfUnavailable, render_pdf, stylesheet
 from dsr.portal.forms import ConfirmForm, ProposalsForm, SignInForm, StatementForm
 from dsr.subjects.answers import CORRECTABLE_VALUES, correctable_finding, readable
 from dsr.subjects.intake import name_on_file, submit_confirmed
@@ -186,7 +186,7 @@ def report_download(reference: str, fmt: str) -> Response:
     elif fmt == "pdf":
         html = render_template("portal/report_pdf.html", case=case, report=compiled,
                                shown=report.view(compiled), pdf=True, links=False,
-                               correctable=CORRECTABLE_VALUES)
+                               correctable=CORRECTABLE_VALUES, stylesheet=stylesheet())
         try:
             response = Response(render_pdf(html), mimetype="application/pdf")
         except PdfUnavailable:
