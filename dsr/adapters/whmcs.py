@@ -1,6 +1,8 @@
 """The whmcs adapter: a WHMCS billing portal through its API (POST /includes/api.php)."""
 
-from collections.abc import Iterator, Mapping
+import html
+import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dsr.adapters import (
@@ -37,14 +39,32 @@ CONTACT_FIELDS = {
     "email": (Category.EMAIL, "Contact e-mail address"),
     "phonenumber": (Category.PHONE, "Contact telephone"),
 }
+# Pay methods as GetPayMethods answers them: bank accounts, and cards (stored or tokenised).
+BANK_FIELDS = {
+    "bank_name": (Category.BANK_DETAILS, "Bank"),
+    "account_holder_name": (Category.BANK_DETAILS, "Account holder"),
+    "account_number": (Category.BANK_DETAILS, "Bank account number or IBAN"),
+    "routing_number": (Category.BANK_DETAILS, "Bank code"),
+}
+CARD_FIELDS = {
+    "card_type": (Category.BANK_DETAILS, "Card type"),
+    "card_last_four": (Category.BANK_DETAILS, "Card number, last four digits"),
+    "expiry_date": (Category.BANK_DETAILS, "Card expiry date"),
+}
 # Activity by the client themselves; entries by staff carry the staff member's address.
 CLIENT_ACTORS = ("client", "sub-account")
 PAGE = 100
+# WHMCS writes a date that never happened as zeros ("0000-00-00 00:00:00").
+NO_DATE = re.compile(r"^[0\-: ]*$")
+LINE_END = re.compile(r"<br\s*/?>|</(?:p|div|li|tr|h\d)>", re.IGNORECASE)
+TAG = re.compile(r"<[^>]+>")
 
 
 class WhmcsAdapter:
-    """Read clients, their contacts and the IP addresses of their activity; correct clients
-    and contacts through UpdateClient and UpdateContact.
+    """Read everything WHMCS holds on a client: the client record and its contacts, pay
+    methods (bank accounts, cards), the IP addresses of their activity, services, domains,
+    invoices with their lines, the e-mails sent and support tickets; correct clients and
+    contacts through UpdateClient and UpdateContact (nothing else is written).
 
     Settings: `url` (the portal's base address), `identifier` and `secret` (API credentials;
     use {"env": "NAME"}), `timeout`, `retries`.
@@ -91,20 +111,42 @@ class WhmcsAdapter:
             raise SourceReplyInvalid(f"{self.name}: GetClientsDetails answered without a client.")
         return client
 
-    def _pages(self, action: str, listing: str, item: str, client_id: str
+    def _pages(self, action: str, listing: str, item: str, client_id: str, *,
+               by: str = "clientid", owner: str = "userid", **extra: str
                ) -> Iterator[dict[str, Any]]:
-        """Walk a paginated WHMCS listing (limitstart/limitnum) to its end."""
+        """Walk a client's paginated WHMCS listing (limitstart/limitnum) to its end, asking
+        for the client by the parameter `by`; keep only the entries whose `owner` field, where
+        they have one, names that client."""
         start = 0
         while True:
-            reply = self.call(action, {"userid": client_id, "limitstart": start, "limitnum": PAGE})
-            container = reply.get(listing)  # WHMCS sends "" for an empty list
-            entries = container.get(item, []) if isinstance(container, dict) else []
-            if not isinstance(entries, list):
-                raise SourceReplyInvalid(f"{self.name}: {action} answered a malformed list.")
-            yield from entries
+            reply = self.call(action, {by: client_id, **extra, "limitstart": start,
+                                       "limitnum": PAGE})
+            entries = self._entries(action, reply, listing, item)
+            yield from (e for e in entries
+                        if not owner or str(e.get(owner, client_id)) == client_id)
             start += len(entries)
-            if not entries or start >= int(reply.get("totalresults", 0)):
+            if not entries or start >= self._count(action, reply):
                 return
+
+    def _count(self, action: str, reply: Mapping[str, Any]) -> int:
+        """A listing's totalresults, which WHMCS sends as a number or as its digits."""
+        try:
+            return int(reply.get("totalresults") or 0)
+        except (TypeError, ValueError):
+            raise SourceReplyInvalid(f"{self.name}: {action} answered a malformed total "
+                                     "of results.") from None
+
+    def _entries(self, action: str, reply: Mapping[str, Any], listing: str, item: str
+                 ) -> list[dict[str, Any]]:
+        """The entries of a listing in a reply: {listing: {item: [...]}}, or "" (or nothing)
+        for an empty one, as WHMCS sends it."""
+        container = reply.get(listing)
+        if container in ("", None, []):
+            return []
+        entries = container.get(item) if isinstance(container, dict) else None
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise SourceReplyInvalid(f"{self.name}: {action} answered a malformed list.")
+        return entries
 
     def lookup(self, subject: SubjectIdentity) -> list[Finding]:
         """Find the subject's client records by e-mail address and customer number."""
@@ -117,11 +159,14 @@ class WhmcsAdapter:
         findings = []
         for client_id, client in sorted(clients.items()):
             findings += self._fields("client", client_id, client, CLIENT_FIELDS)
-            for contact in self._pages("GetContacts", "contacts", "contact", client_id):
-                findings += self._fields("contact", str(contact.get("id")), contact,
-                                         CONTACT_FIELDS)
-            findings += self._addresses(client_id)
+            for read in self._readers():
+                findings += read(client_id)
         return findings
+
+    def _readers(self) -> list[Callable[[str], list[Finding]]]:
+        """What is read of each client found, in the order the answer lists it."""
+        return [self._contacts, self._pay_methods, self._addresses, self._services,
+                self._domains, self._invoices, self._emails, self._tickets]
 
     def _fields(self, kind: str, key: str, record: Mapping[str, Any],
                 fields: Mapping[str, tuple[Category, str]]) -> list[Finding]:
@@ -132,10 +177,32 @@ class WhmcsAdapter:
             if str(record.get(field) or "").strip()
         ]
 
+    def _contacts(self, client_id: str) -> list[Finding]:
+        """The fields of the client's contacts (people the account names for billing)."""
+        findings = []
+        for contact in self._pages("GetContacts", "contacts", "contact", client_id, by="userid"):
+            findings += self._fields("contact", str(contact.get("id")), contact, CONTACT_FIELDS)
+        return findings
+
+    def _pay_methods(self, client_id: str) -> list[Finding]:
+        """The client's bank accounts and cards, field by field (staff see them masked)."""
+        reply = self.call("GetPayMethods", {"clientid": client_id})
+        methods = reply.get("paymethods")
+        if methods in ("", None):
+            return []
+        if not isinstance(methods, list) or not all(isinstance(m, dict) for m in methods):
+            raise SourceReplyInvalid(f"{self.name}: GetPayMethods answered a malformed list.")
+        findings = []
+        for method in methods:
+            fields = BANK_FIELDS if "BankAccount" in str(method.get("type")) else CARD_FIELDS
+            findings += self._fields("paymethod", str(method.get("id")), method, fields)
+        return findings
+
     def _addresses(self, client_id: str) -> list[Finding]:
         """One finding per IP address the client used, with when it was first and last seen."""
         seen: dict[str, list[str]] = {}
-        for entry in self._pages("GetActivityLog", "activity", "entry", client_id):
+        for entry in self._pages("GetActivityLog", "activity", "entry", client_id, by="userid",
+                                 owner=""):
             ip = str(entry.get("ipaddress") or entry.get("ipaddr") or "").strip()
             if ip and str(entry.get("user", "")).lower().startswith(CLIENT_ACTORS):
                 seen.setdefault(ip, []).append(str(entry.get("date", "")))
@@ -146,6 +213,102 @@ class WhmcsAdapter:
                      "entries": str(len(dates))})
             for ip, dates in sorted(seen.items())
         ]
+
+    def _services(self, client_id: str) -> list[Finding]:
+        """The client's products and services, with their domain, dates and price."""
+        return [
+            self._activity(Category.ORDER, "Product or service",
+                           _text(p, "name") or _text(p, "translated_name") or "(unnamed)",
+                           "service", p, {
+                               "group": _text(p, "groupname"), "domain": _text(p, "domain"),
+                               "status": _text(p, "status"),
+                               "registered": _date(p, "regdate"),
+                               "next_due": _date(p, "nextduedate"),
+                               "amount": _amount(p, "recurringamount", "billingcycle")})
+            for p in self._pages("GetClientsProducts", "products", "product", client_id,
+                                 owner="clientid")
+        ]
+
+    def _domains(self, client_id: str) -> list[Finding]:
+        """The client's domain registrations, with their dates and price."""
+        return [
+            self._activity(Category.ORDER, "Domain registration",
+                           _text(d, "domainname") or "(unnamed)", "domain", d, {
+                               "status": _text(d, "status"),
+                               "registered": _date(d, "regdate"),
+                               "expires": _date(d, "expirydate"),
+                               "next_due": _date(d, "nextduedate"),
+                               "amount": _amount(d, "recurringamount", "regperiod",
+                                                 "every {} year(s)"),
+                               "registrar": _text(d, "registrar")})
+            for d in self._pages("GetClientsDomains", "domains", "domain", client_id)
+        ]
+
+    def _invoices(self, client_id: str) -> list[Finding]:
+        """The client's invoices, with their dates, total, status and line items."""
+        findings = []
+        for invoice in self._pages("GetInvoices", "invoices", "invoice", client_id,
+                                   by="userid", orderby="date", order="asc"):
+            number = _text(invoice, "invoicenum") or _text(invoice, "id")
+            total = " ".join(p for p in (_text(invoice, "total"),
+                                         _text(invoice, "currencycode")) if p)
+            findings.append(self._activity(
+                Category.INVOICE, "Invoice",
+                f"Invoice {number} of {_date(invoice, 'date') or 'unknown date'}",
+                "invoice", invoice, {
+                    "number": number, "date": _date(invoice, "date"),
+                    "due": _date(invoice, "duedate"), "paid": _date(invoice, "datepaid"),
+                    "total": total, "status": _text(invoice, "status"),
+                    "payment_method": _text(invoice, "paymentmethod"),
+                    "items": self._invoice_items(_text(invoice, "id"), client_id)}))
+        return findings
+
+    def _invoice_items(self, invoice_id: str, client_id: str) -> str:
+        """The lines of one invoice, one per line: what was billed and its amount."""
+        reply = self.call("GetInvoice", {"invoiceid": invoice_id})
+        if str(reply.get("userid", client_id)) != client_id:
+            raise SourceReplyInvalid(f"{self.name}: GetInvoice answered another client's "
+                                     "invoice.")
+        items = self._entries("GetInvoice", reply, "items", "item")
+        return "\n".join(f"{_text(i, 'description')}: {_text(i, 'amount')}" for i in items)
+
+    def _emails(self, client_id: str) -> list[Finding]:
+        """The e-mails WHMCS sent the client: subject and date, the message as plain text."""
+        return [
+            self._activity(Category.MESSAGE, "E-mail sent by the billing portal",
+                           _text(e, "subject") or "(no subject)", "email", e,
+                           {"date": _text(e, "date"), "message": _plain(_text(e, "message"))})
+            for e in self._pages("GetEmails", "emails", "email", client_id)
+        ]
+
+    def _tickets(self, client_id: str) -> list[Finding]:
+        """The client's support tickets, with their number, dates, status and department."""
+        tickets = list(self._pages("GetTickets", "tickets", "ticket", client_id,
+                                   ignore_dept_assignments="true"))
+        departments = self._departments() if tickets else {}
+        return [
+            self._activity(Category.TICKET, "Support ticket in the client area",
+                           _text(t, "subject") or "(no subject)", "ticket", t, {
+                               "ticket": _text(t, "tid"), "opened": _text(t, "date"),
+                               "status": _text(t, "status"),
+                               "department": departments.get(_text(t, "deptid"), ""),
+                               "last_reply": _text(t, "lastreply")})
+            for t in tickets
+        ]
+
+    def _departments(self) -> dict[str, str]:
+        """The names of the support departments, by id (GetTickets gives only the id)."""
+        reply = self.call("GetSupportDepartments", {"ignore_dept_assignments": "true"})
+        return {_text(d, "id"): _text(d, "name")
+                for d in self._entries("GetSupportDepartments", reply, "departments",
+                                       "department")}
+
+    def _activity(self, category: Category, label: str, value: str, kind: str,
+                  record: Mapping[str, Any], context: Mapping[str, str]) -> Finding:
+        """A record of activity: its key is the record's id; empty details are left out."""
+        return Finding(category, label, value, self.name,
+                       RecordRef(self.name, kind, _text(record, "id")),
+                       {key: text for key, text in context.items() if text})
 
     def correct(self, ref: RecordRef, changes: Mapping[Category, str]) -> None:
         """Write a change to one field of a client or contact."""
@@ -167,3 +330,26 @@ class WhmcsAdapter:
             return Health(False, str(error))
         version = (reply.get("whmcs") or {}).get("version", "unknown")
         return Health(True, f"WHMCS {version} answered.")
+
+
+def _text(record: Mapping[str, Any], field: str) -> str:
+    """A field of a WHMCS record as text, "" when it is missing or empty."""
+    return str(record.get(field) or "").strip()
+
+
+def _date(record: Mapping[str, Any], field: str) -> str:
+    """A date field as a day, or "" for WHMCS's zeros."""
+    value = _text(record, field)
+    return "" if NO_DATE.match(value) else value[:10]
+
+
+def _amount(record: Mapping[str, Any], field: str, period: str, form: str = "{}") -> str:
+    """An amount with how often it is billed: "9.99 (Monthly)", "12.00 (every 1 year(s))"."""
+    amount, every = _text(record, field), _text(record, period)
+    return f"{amount} ({form.format(every)})" if amount and every else amount
+
+
+def _plain(message: str) -> str:
+    """An e-mail's HTML as the plain text a person reads: a line per paragraph."""
+    text = TAG.sub("", LINE_END.sub("\n", message))
+    return "\n".join(line.strip() for line in html.unescape(text).splitlines() if line.strip())

@@ -79,8 +79,22 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+# What the billing portal sells: product groups, and products with their monthly price.
+PRODUCT_GROUPS = ["Web Hosting", "Virtual Servers"]
+PRODUCTS = [("Shared Hosting Basic", 1, "4.99"), ("Shared Hosting Pro", 1, "9.99"),
+            ("VPS S", 2, "14.00"), ("VPS M", 2, "28.00")]
+DOMAIN_PRICE = "12.00"  # a year
+CARD_TYPES = ["Visa", "MasterCard", "American Express"]
+BILLING_DEPARTMENTS = ["Billing", "Sales"]
+
+
 def build_billing(path: Path, people: list[Customer], seed: int = 7) -> None:
-    """Write the billing database: clients, contacts, bank accounts and the activity log."""
+    """Write the billing database: clients, contacts, pay methods (bank accounts and cards),
+    the activity log, services, domains, invoices, the e-mails sent and tickets.
+
+    Customers whose number is divisible by 3 pay by bank account and hold a service or two, a
+    domain and a ticket; those with remainder 2 pay by card and hold one service; the rest
+    have an account and nothing bought."""
     rng = random.Random(seed + 1)
     db = sqlite3.connect(path)
     db.executescript("""
@@ -99,6 +113,38 @@ def build_billing(path: Path, people: list[Customer], seed: int = 7) -> None:
         CREATE TABLE tblactivitylog (id INTEGER PRIMARY KEY, date TEXT, description TEXT,
             user TEXT, userid INTEGER, ipaddr TEXT);
         CREATE INDEX tblactivitylog_userid ON tblactivitylog (userid);
+        CREATE TABLE tblcreditcards (id INTEGER PRIMARY KEY, userid INTEGER, card_type TEXT,
+            last_four TEXT, expiry_date TEXT);
+        CREATE TABLE tblpaymethods (id INTEGER PRIMARY KEY, userid INTEGER, description TEXT,
+            payment_type TEXT, payment_id INTEGER, gateway_name TEXT, created_at TEXT);
+        CREATE INDEX tblpaymethods_userid ON tblpaymethods (userid);
+        CREATE TABLE tblproductgroups (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE tblproducts (id INTEGER PRIMARY KEY, gid INTEGER, name TEXT,
+            type TEXT, monthly TEXT);
+        CREATE TABLE tblhosting (id INTEGER PRIMARY KEY, userid INTEGER, packageid INTEGER,
+            regdate TEXT, domain TEXT, paymentmethod TEXT, firstpaymentamount TEXT,
+            amount TEXT, billingcycle TEXT, nextduedate TEXT, domainstatus TEXT);
+        CREATE INDEX tblhosting_userid ON tblhosting (userid);
+        CREATE TABLE tbldomains (id INTEGER PRIMARY KEY, userid INTEGER, type TEXT,
+            registrationdate TEXT, domain TEXT, firstpaymentamount TEXT,
+            recurringamount TEXT, registrar TEXT, registrationperiod INTEGER,
+            expirydate TEXT, nextduedate TEXT, status TEXT, paymentmethod TEXT);
+        CREATE INDEX tbldomains_userid ON tbldomains (userid);
+        CREATE TABLE tblinvoices (id INTEGER PRIMARY KEY, userid INTEGER, invoicenum TEXT,
+            date TEXT, duedate TEXT, datepaid TEXT, subtotal TEXT, tax TEXT, total TEXT,
+            status TEXT, paymentmethod TEXT);
+        CREATE INDEX tblinvoices_userid ON tblinvoices (userid);
+        CREATE TABLE tblinvoiceitems (id INTEGER PRIMARY KEY, invoiceid INTEGER,
+            userid INTEGER, type TEXT, relid INTEGER, description TEXT, amount TEXT);
+        CREATE INDEX tblinvoiceitems_invoiceid ON tblinvoiceitems (invoiceid);
+        CREATE TABLE tblemails (id INTEGER PRIMARY KEY, userid INTEGER, subject TEXT,
+            message TEXT, date TEXT, "to" TEXT, cc TEXT, bcc TEXT);
+        CREATE INDEX tblemails_userid ON tblemails (userid);
+        CREATE TABLE tblticketdepartments (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
+        CREATE TABLE tbltickets (id INTEGER PRIMARY KEY, tid TEXT, did INTEGER,
+            userid INTEGER, name TEXT, email TEXT, date TEXT, title TEXT, message TEXT,
+            status TEXT, urgency TEXT, lastreply TEXT);
+        CREATE INDEX tbltickets_userid ON tbltickets (userid);
     """)
     db.executemany(
         "INSERT INTO tblclients VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -125,6 +171,98 @@ def build_billing(path: Path, people: list[Customer], seed: int = 7) -> None:
             log.append((_stamp(_moment(rng)), "Client Login", "Client", c.id, ip))
     db.executemany("INSERT INTO tblactivitylog (date, description, user, userid, ipaddr) "
                    "VALUES (?,?,?,?,?)", log)
+    # What customers bought and were sent, from its own generator: the rows above stay as
+    # they were before these tables existed.
+    rng = random.Random(seed + 4)
+    db.executemany("INSERT INTO tblproductgroups (name) VALUES (?)",
+                   [(name,) for name in PRODUCT_GROUPS])
+    db.executemany("INSERT INTO tblproducts (gid, name, type, monthly) VALUES (?,?,?,?)",
+                   [(gid, name, "hostingaccount" if gid == 1 else "server", price)
+                    for name, gid, price in PRODUCTS])
+    db.executemany("INSERT INTO tblticketdepartments (name, email) VALUES (?,?)",
+                   [(name, f"{name.lower()}@demo-hosting.example")
+                    for name in BILLING_DEPARTMENTS])
+    banks = dict(db.execute("SELECT userid, id FROM tblbankaccts"))
+    for c in people:
+        if c.id % 3 == 1:
+            continue
+        joined = EPOCH + timedelta(days=rng.randint(0, 150))
+        if c.id in banks:
+            gateway, payment = "banktransfer", ("BankAccount", banks[c.id])
+        else:
+            card = db.execute(
+                "INSERT INTO tblcreditcards (userid, card_type, last_four, expiry_date) "
+                "VALUES (?,?,?,?)", (c.id, rng.choice(CARD_TYPES), f"{rng.randint(0, 9999):04d}",
+                                     f"{rng.randint(1, 12):02d}/{rng.randint(27, 31)}"))
+            gateway, payment = "stripe", ("CreditCard", card.lastrowid)
+        db.execute("INSERT INTO tblpaymethods (userid, description, payment_type, payment_id, "
+                   "gateway_name, created_at) VALUES (?,?,?,?,?,?)",
+                   (c.id, "", *payment, gateway, _stamp(joined)))
+        site = f"{_slug(c.last)}{c.id}.example"
+        bought = []  # (item type, id, description, price, first month)
+        for _ in range(rng.randint(1, 2) if c.id in banks else 1):
+            product = rng.randrange(len(PRODUCTS))
+            name, _, price = PRODUCTS[product]
+            months = rng.randint(1, 3)
+            service = db.execute(
+                "INSERT INTO tblhosting (userid, packageid, regdate, domain, paymentmethod, "
+                "firstpaymentamount, amount, billingcycle, nextduedate, domainstatus) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (c.id, product + 1, joined.date().isoformat(), site, gateway, price, price,
+                 "Monthly", (joined + timedelta(days=30 * months)).date().isoformat(),
+                 "Active")).lastrowid
+            bought += [("Hosting", service, f"{name} - {site}", price, month)
+                       for month in range(months)]
+        if c.id in banks:
+            domain = db.execute(
+                "INSERT INTO tbldomains (userid, type, registrationdate, domain, "
+                "firstpaymentamount, recurringamount, registrar, registrationperiod, "
+                "expirydate, nextduedate, status, paymentmethod) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (c.id, "Register", joined.date().isoformat(), site, DOMAIN_PRICE, DOMAIN_PRICE,
+                 "demoregistrar", 1, (joined + timedelta(days=365)).date().isoformat(),
+                 (joined + timedelta(days=365)).date().isoformat(), "Active",
+                 gateway)).lastrowid
+            bought.append(("DomainRegister", domain, f"Domain Registration - {site} - 1 Year",
+                           DOMAIN_PRICE, 0))
+        emails = [(c.id, "Welcome to Demo Hosting",
+                   f"<p>Dear {c.first},</p><p>Thank you for your order. Your services are "
+                   f"being set up.</p>", _stamp(joined))]
+        for month in sorted({item[4] for item in bought}):
+            issued = joined + timedelta(days=30 * month)
+            items = [item for item in bought if item[4] == month]
+            total = f"{sum(float(item[3]) for item in items):.2f}"
+            unpaid = month == max(i[4] for i in bought) and rng.random() < 0.3
+            invoice = db.execute(
+                "INSERT INTO tblinvoices (userid, invoicenum, date, duedate, datepaid, "
+                "subtotal, tax, total, status, paymentmethod) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (c.id, "", issued.date().isoformat(),
+                 (issued + timedelta(days=14)).date().isoformat(),
+                 "0000-00-00 00:00:00" if unpaid else _stamp(issued + timedelta(days=2)),
+                 total, "0.00", total, "Unpaid" if unpaid else "Paid", gateway)).lastrowid
+            number = f"{issued.year}-{invoice:05d}"
+            db.execute("UPDATE tblinvoices SET invoicenum = ? WHERE id = ?", (number, invoice))
+            db.executemany(
+                "INSERT INTO tblinvoiceitems (invoiceid, userid, type, relid, description, "
+                "amount) VALUES (?,?,?,?,?,?)",
+                [(invoice, c.id, kind, relid, description, price)
+                 for kind, relid, description, price, _ in items])
+            emails.append((c.id, f"Customer Invoice #{number}",
+                           f"<p>Dear {c.first},</p><p>This is a notice that invoice "
+                           f"#{number} of {total} EUR was generated on "
+                           f"{issued.date().isoformat()}.</p><p>Payment method: {gateway}</p>",
+                           _stamp(issued)))
+        db.executemany('INSERT INTO tblemails (userid, subject, message, date, "to", cc, bcc) '
+                       "VALUES (?,?,?,?,?,'','')", [(*e, c.email) for e in emails])
+        if c.id in banks:
+            opened = joined + timedelta(days=rng.randint(1, 40))
+            db.execute(
+                "INSERT INTO tbltickets (tid, did, userid, name, email, date, title, message, "
+                "status, urgency, lastreply) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (f"{rng.randint(100000, 999999)}", rng.randint(1, len(BILLING_DEPARTMENTS)),
+                 c.id, f"{c.first} {c.last}", c.email, _stamp(opened),
+                 "Question about my invoice", "Can I pay yearly instead of monthly?",
+                 rng.choice(["Answered", "Closed"]), "Medium",
+                 _stamp(opened + timedelta(hours=rng.randint(1, 30)))))
     db.commit()
     db.close()
 

@@ -91,7 +91,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                 "origin": "Given by the customer when signing up and in the client area",
                 "subjects": ["Customers", "Their contacts"],
                 "categories": ["name", "address", "email", "phone", "company", "id_details",
-                               "bank_details", "ip"],
+                               "bank_details", "ip", "order", "invoice", "message", "ticket"],
                 "transfers": IN_EEA,
                 "automated_decisions": NO_AUTOMATED_DECISIONS,
                 "security": SECURITY,
