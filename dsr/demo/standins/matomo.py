@@ -1,5 +1,6 @@
 """A stand-in for Matomo's HTTP API (index.php?module=API, format=JSON): the PrivacyManager
-methods over the demo analytics database, with Matomo's cap of 401 visits per search."""
+methods over the demo analytics database, with Matomo's cap of 401 visits per search; the
+export holds every column of log_visit, as Matomo's does."""
 
 import hmac
 import re
@@ -10,12 +11,12 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from dsr.adapters.matomo import CAP, PAGES_KEY
+from dsr.adapters.matomo_visits import DEVICE_TYPES
 from dsr.demo.standins import misbehave, query
 
-SEGMENT = re.compile(r"(userId|visitIp)==(.+)")
-VISIT_COLUMNS = ["idvisit", "idsite", "idvisitor", "user_id", "location_ip",
-                 "visit_first_action_time", "visit_last_action_time", "visit_total_time",
-                 "visit_total_actions", "config_browser_name", "config_os", "location_country"]
+SEGMENT = re.compile(r"(userId|visitIp|visitorId)==(.+)")
+# The log_visit column each segment of findDataSubjects compares.
+SEGMENT_COLUMNS = {"userId": "user_id", "visitIp": "location_ip", "visitorId": "idvisitor"}
 
 
 def create_matomo(database: Path, token: str) -> Flask:
@@ -43,16 +44,15 @@ def create_matomo(database: Path, token: str) -> Flask:
             match = SEGMENT.fullmatch(params.get("segment", ""))
             if not match:
                 return error("The segment is not supported by this stand-in.")
-            column = "user_id" if match.group(1) == "userId" else "location_ip"
-            found = rows(f"SELECT idvisit, idsite, idvisitor, user_id, location_ip, "  # noqa: S608
-                         f"visit_last_action_time FROM log_visit WHERE {column} = ? "
+            column = SEGMENT_COLUMNS[match.group(1)]
+            found = rows(f"SELECT * FROM log_visit WHERE {column} = ? "  # noqa: S608
                          "ORDER BY visit_last_action_time DESC LIMIT ?",
                          [match.group(2), CAP])
             return jsonify([{
                 "idVisit": v["idvisit"], "idSite": v["idsite"], "siteName": "CloudToko",
                 "visitorId": v["idvisitor"], "visitIp": v["location_ip"],
                 "userId": v["user_id"], "lastActionDateTime": v["visit_last_action_time"],
-                "deviceType": "Desktop",
+                "deviceType": DEVICE_TYPES.get(v.get("config_device_type") or 0, "desktop"),
             } for v in found])
         if method == "PrivacyManager.exportDataSubjects":
             ids = [int(params[f"visits[{i}][idvisit]"]) for i in range(len(params))
@@ -60,7 +60,7 @@ def create_matomo(database: Path, token: str) -> Flask:
             if not ids:
                 return jsonify([])
             marks = ", ".join("?" * len(ids))
-            visits = rows(f"SELECT {', '.join(VISIT_COLUMNS)} FROM log_visit "  # noqa: S608
+            visits = rows("SELECT * FROM log_visit "  # noqa: S608
                           f"WHERE idvisit IN ({marks}) ORDER BY idvisit", ids)
             actions = rows(f"SELECT idlink_va, idsite, idvisit, idaction_url, server_time, "  # noqa: S608
                            f"time_spent FROM log_link_visit_action WHERE idvisit IN ({marks}) "
