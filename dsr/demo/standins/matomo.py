@@ -2,21 +2,33 @@
 methods over the demo analytics database, with Matomo's cap of 401 visits per search; the
 export holds every column of log_visit, as Matomo's does."""
 
+import hashlib
 import hmac
 import re
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, make_response, request
 from flask.typing import ResponseReturnValue
 
 from dsr.adapters.matomo import CAP, PAGES_KEY
 from dsr.adapters.matomo_visits import DEVICE_TYPES
+from dsr.demo.company import VISITOR_ID
 from dsr.demo.standins import misbehave, query
 
 SEGMENT = re.compile(r"(userId|visitIp|visitorId)==(.+)")
 # The log_visit column each segment of findDataSubjects compares.
 SEGMENT_COLUMNS = {"userId": "user_id", "visitIp": "location_ip", "visitorId": "idvisitor"}
+
+
+DSR_REQUEST_PAGE = "http://127.0.0.1:5000/requests/new"
+COOKIE_SECONDS = 13 * 30 * 86400  # Matomo keeps _pk_id for 13 months
+
+
+def visitor_cookie(domain: str, site: int = 1) -> str:
+    """The name of Matomo's visitor cookie for `site` on `domain`: _pk_id.<site>.<the first
+    four hex digits of the SHA-1 of the cookie domain and path>."""
+    return f"_pk_id.{site}.{hashlib.sha1(f'{domain}/'.encode()).hexdigest()[:4]}"  # noqa: S324
 
 
 def create_matomo(database: Path, token: str) -> Flask:
@@ -29,6 +41,20 @@ def create_matomo(database: Path, token: str) -> Flask:
 
     def error(message: str) -> ResponseReturnValue:
         return jsonify(result="error", message=message)
+
+    @app.route("/website")
+    def website() -> ResponseReturnValue:
+        """The demo company's website as the demo visitor's browser knows it: a page whose
+        Matomo tracker leaves its first-party cookie, which browsers send to every port of
+        this host, dsr's request page among them."""
+        page = make_response(
+            "<!doctype html><title>CloudToko</title><h1>CloudToko hosting</h1>"
+            "<p>This browser now carries the analytics cookie of the demo visitor "
+            f"(visitor ID {VISITOR_ID}), as if it had browsed the company's website.</p>"
+            f'<p><a href="{DSR_REQUEST_PAGE}">Ask what we hold on you</a></p>')
+        page.set_cookie(visitor_cookie(request.host.split(":")[0]),
+                        f"{VISITOR_ID}.1767225600.", max_age=COOKIE_SECONDS, samesite="Lax")
+        return page
 
     @app.route("/index.php", methods=["GET", "POST"])
     def api() -> ResponseReturnValue:
