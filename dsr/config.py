@@ -98,6 +98,9 @@ PUBLIC_URL = "http://127.0.0.1:5000"
 VERIFY_LINK_HOURS = 72
 REQUEST_RATE_LIMIT = "20 per hour"
 REQUEST_RATE_LIMIT_PER_ADDRESS = "3 per hour"
+# How many days back a visitor may name the days of their visits: as long as the analytics
+# keeps raw visit logs (13 months in the demo), since older visits are no longer held.
+VISITS_KEPT_DAYS = 396
 
 # Subjects sign in through a link mailed to their confirmed address: how long the link works,
 # how long the session lasts, and for how many days a released report can be read.

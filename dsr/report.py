@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 
 from dsr import disclosures
-from dsr.adapters import IDENTIFIERS, searched_by
+from dsr.adapters import IDENTIFIERS, identification_notes, searched_by
 from dsr.adapters.registry import configured
 from dsr.categories import Category, mask
 from dsr.collection import found_items, runs_of
@@ -135,6 +135,10 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
         # must not say that nothing is held where it could not look.
         "not_searched": [label for key, label in IDENTIFIERS.items()
                          if key in usable - used],
+        # What more would let a system tell the subject's records from other people's, as
+        # its adapter said it (GDPR Art. 11(2)).
+        "identification": list(dict.fromkeys(
+            note for run in runs.values() for note in identification_notes(run.warnings))),
         # Only disclosures the subject has been told of: a gag order restricts the rest.
         "disclosures": disclosures.told(case, account_ids(case)),
         "disclosed_note": DISCLOSED,

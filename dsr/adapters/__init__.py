@@ -8,6 +8,7 @@ factory `(name, settings) -> adapter` in the `dsr.adapters` entry-point group.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from dsr.categories import Category
@@ -15,6 +16,7 @@ from dsr.categories import Category
 __all__ = [
     "AdapterConfigError",
     "Category",
+    "ClaimedIp",
     "CorrectableAdapter",
     "Finding",
     "Findings",
@@ -27,34 +29,77 @@ __all__ = [
     "SourceReplyInvalid",
     "SourceUnavailable",
     "SubjectIdentity",
+    "identification_notes",
 ]
+
+
+@dataclass(frozen=True, order=True)
+class ClaimedIp:
+    """An IP address the requester says they visited from, and the first and last day (UTC)
+    they did: a claim, not a proof, so a source releases only what nobody else left there."""
+
+    address: str
+    first_day: date
+    last_day: date
+
+    def covers(self, day: date) -> bool:
+        """Tell whether `day` lies in the claimed period (both ends included)."""
+        return self.first_day <= day <= self.last_day
+
+    def as_json(self) -> dict[str, str]:
+        """The claim as dsr stores it on the request."""
+        return {"address": self.address, "first_day": self.first_day.isoformat(),
+                "last_day": self.last_day.isoformat()}
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, str]) -> "ClaimedIp":
+        """Read a claim as `as_json` stored it."""
+        return cls(stored["address"], date.fromisoformat(stored["first_day"]),
+                   date.fromisoformat(stored["last_day"]))
 
 
 @dataclass(frozen=True)
 class SubjectIdentity:
-    """What dsr knows, verified, about a subject: the keys sources are searched by.
+    """What dsr knows of a subject: the keys sources are searched by.
 
     `ips` holds only addresses tied to the subject's authenticated account (found in its
-    billing activity, say), never an address the requester merely claims to have used.
+    billing activity, say). `visitor_ids` are analytics visitor IDs the requester's own
+    browser presented (Matomo's first-party cookie), never one typed. `claimed_ips` are
+    addresses the requester merely says they used: a source releases visits from one only
+    where nobody else used it in the claimed days.
     """
 
     emails: frozenset[str]
     customer_ids: frozenset[str] = frozenset()
     phones: frozenset[str] = frozenset()
     ips: frozenset[str] = frozenset()
+    visitor_ids: frozenset[str] = frozenset()
+    claimed_ips: frozenset[ClaimedIp] = frozenset()
 
     @classmethod
-    def of(cls, *emails: str, **keys: Iterable[str]) -> "SubjectIdentity":
+    def of(cls, *emails: str, claimed_ips: Iterable[ClaimedIp] = (),
+           **keys: Iterable[str]) -> "SubjectIdentity":
         """Build an identity from e-mail addresses and other keys, normalised."""
         return cls(
             emails=frozenset(e.strip().lower() for e in emails if e.strip()),
+            claimed_ips=frozenset(claimed_ips),
             **{name: frozenset(str(v).strip() for v in values) for name, values in keys.items()},
         )
 
 
 # The keys a subject is searched by, as SubjectIdentity names them, and as a person reads them.
 IDENTIFIERS = {"emails": "e-mail address", "customer_ids": "customer number",
-               "phones": "telephone number", "ips": "IP address"}
+               "phones": "telephone number", "ips": "IP address",
+               "visitor_ids": "analytics visitor ID", "claimed_ips": "visitor IP address"}
+
+# How an adapter's warning tells the subject what more would let the company identify them
+# in its records (GDPR Art. 11(2)): the answer quotes such warnings, without the mark.
+IDENTIFICATION = "Art. 11(2): "
+
+
+def identification_notes(warnings: Iterable[str]) -> list[str]:
+    """The sentences of `warnings` meant for the subject under Art. 11(2), unmarked."""
+    return [w.partition(IDENTIFICATION)[2] for w in warnings if IDENTIFICATION in w]
 
 
 def searched_by(adapter: object) -> frozenset[str]:

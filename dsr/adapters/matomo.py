@@ -2,10 +2,14 @@
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from dsr.adapters import (
+    IDENTIFICATION,
     AdapterConfigError,
+    ClaimedIp,
     Finding,
     Findings,
     Health,
@@ -16,21 +20,101 @@ from dsr.adapters import (
     SubjectIdentity,
 )
 from dsr.adapters.http import HttpClient
+from dsr.adapters.matomo_visits import context, page_seen
 from dsr.categories import Category
 
 # PrivacyManager.findDataSubjects reads Live.getLastVisitsDetails, which stops at 401 visits.
 CAP = 401
 PAGES_KEY = "log_action_log_link_visit_action_idaction_url"
+Visit = dict[str, Any]
+
+# What the subject is told when an address they gave cannot be told apart from other
+# people's (GDPR Art. 11(2)): never the address itself, which would then sit in the answer's
+# warnings and the console.
+SHARED_CLAIM = (
+    "Other people's visits were recorded from the IP address you gave, in the days you gave "
+    "(another account, or another browser, used it too), so we cannot tell which visits are "
+    "yours and released none from it. If you ask again from the browser you visited our "
+    "websites with, we can search our analytics by the visitor ID it carries.")
+CROWDED_CLAIM = (
+    "So many visits were recorded from the IP address you gave that we cannot check that "
+    "nobody else used it in the days you gave, so we released none from it. Ask again from "
+    "the browser you visited our websites with, or give fewer and more recent days.")
 
 
-def _duration(seconds: int) -> str:
-    minutes, rest = divmod(max(seconds, 0), 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+def _day(visit: Visit) -> date | None:
+    """The day (UTC) of a visit's last action, as findDataSubjects gives it."""
+    try:
+        return date.fromisoformat(str(visit.get("lastActionDateTime", ""))[:10])
+    except ValueError:
+        return None
+
+
+def _owner(visit: Visit) -> str:
+    return str(visit.get("userId") or "")
+
+
+@dataclass
+class Release:
+    """What of the visits Matomo found may be released to this subject, and why not the rest.
+
+    Visits signed in to another account are never the subject's. Anonymous visits count as
+    theirs when their browser presented the visitor ID, or when they came from an address
+    tied to the subject's account that no other account used, or from an address the
+    requester gave, in the days they gave, that no account and no other browser used then.
+    """
+
+    source: str
+    subject: SubjectIdentity
+    visits: dict[tuple[str, str], Visit] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def keep(self, found: list[Visit], anonymous: bool = True) -> None:
+        """Keep the visits of the subject's accounts, and the anonymous ones if allowed."""
+        for visit in found:
+            owner = _owner(visit)
+            if (owner in self.subject.customer_ids) if owner else anonymous:
+                self.visits[(str(visit["idSite"]), str(visit["idVisit"]))] = visit
+
+    def account_ip(self, found: list[Visit]) -> None:
+        """Visits from an address tied to the subject's account."""
+        # An address other accounts used too (an office, a VPN) proves nothing about a
+        # visitor who was not signed in: only the subject's own visits from it count.
+        shared = bool({_owner(v) for v in found} - {""} - self.subject.customer_ids)
+        if shared:
+            self.warnings.append(f"{self.source}: an IP address of this subject was also used "
+                                 "by other accounts; anonymous visits from it were left out.")
+        self.keep(found, anonymous=not shared)
+
+    def browser(self, found: list[Visit]) -> None:
+        """Visits of the visitor ID the subject's browser presented."""
+        if {_owner(v) for v in found} - {""} - self.subject.customer_ids:
+            self.warnings.append(f"{self.source}: visits signed in to another account from "
+                                 "the subject's browser were left out.")
+        self.keep(found)
+
+    def claimed(self, claim: ClaimedIp, found: list[Visit]) -> None:
+        """Visits from an address the requester gave, in the days they gave, if nobody else
+        was there then."""
+        days = [d for v in found if (d := _day(v)) is not None]
+        if len(found) >= CAP and (not days or min(days) > claim.first_day):
+            self.warnings.append(f"{self.source}: {IDENTIFICATION}{CROWDED_CLAIM}")
+            return
+        inside = [v for v in found if (d := _day(v)) is not None and claim.covers(d)]
+        others = {_owner(v) for v in inside} - {""} - self.subject.customer_ids
+        browsers = {str(v.get("visitorId") or "") for v in inside if not _owner(v)}
+        strangers = browsers - self.subject.visitor_ids
+        if others or len(strangers) > (0 if self.subject.visitor_ids else 1):
+            self.warnings.append(f"{self.source}: {IDENTIFICATION}{SHARED_CLAIM}")
+            return
+        self.keep(inside)
 
 
 class MatomoAdapter:
-    """Find the subject's visits by their customer number (Matomo's userId) and by IP addresses
-    tied to their account, then export each visit with the pages seen.
+    """Find the subject's visits by their customer number (Matomo's userId), by IP addresses
+    tied to their account, by the visitor ID their browser presented and by IP addresses
+    they gave with the days of their visits (see Release), then export each visit with every
+    column Matomo holds and the pages seen.
 
     Settings: `url` (Matomo's base address), `token` (a token_auth with admin access to the
     sites; use {"env": "NAME"}), `site` ("all" or a site id), `batch` (visits per export call,
@@ -38,7 +122,7 @@ class MatomoAdapter:
     the URL, so they stay out of web-server logs.
     """
 
-    searches = frozenset({"customer_ids", "ips"})
+    searches = frozenset({"customer_ids", "ips", "visitor_ids", "claimed_ips"})
 
     def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
         self.name = name
@@ -64,37 +148,34 @@ class MatomoAdapter:
             raise SourceError(f"{self.name}: {method} failed: {message[:120]}")
         return reply
 
+    def find(self, segment: str, warnings: list[str]) -> list[Visit]:
+        """The visits of one segment (findDataSubjects), warning when Matomo's cap is hit."""
+        found = self.call("PrivacyManager.findDataSubjects",
+                          {"idSite": self.site, "segment": segment})
+        if not isinstance(found, list):
+            raise SourceReplyInvalid(f"{self.name}: findDataSubjects did not list visits.")
+        if len(found) >= CAP:
+            warnings.append(f"{self.name}: Matomo returned its maximum of {CAP} visits for "
+                            "one search; older visits of this subject may be missing.")
+        return found
+
     def lookup(self, subject: SubjectIdentity) -> Findings:
         """Return the subject's visits and the IP addresses they came from."""
-        segments = [f"userId=={cid}" for cid in sorted(subject.customer_ids)]
-        segments += [f"visitIp=={ip}" for ip in sorted(subject.ips)]
-        visits: dict[tuple[str, str], dict[str, Any]] = {}
-        warnings = []
-        for segment in segments:
-            found = self.call("PrivacyManager.findDataSubjects",
-                              {"idSite": self.site, "segment": segment})
-            if not isinstance(found, list):
-                raise SourceReplyInvalid(f"{self.name}: findDataSubjects did not list visits.")
-            if len(found) >= CAP:
-                warnings.append(f"{self.name}: Matomo returned its maximum of {CAP} visits for "
-                                "one search; older visits of this subject may be missing.")
-            owners = {str(v.get("userId") or "") for v in found} - {""}
-            # An address other accounts used too (an office, a VPN) proves nothing about a
-            # visitor who was not signed in: only the subject's own visits from it count.
-            shared = segment.startswith("visitIp==") and bool(owners - subject.customer_ids)
-            if shared:
-                warnings.append(f"{self.name}: an IP address of this subject was also used by "
-                                "other accounts; anonymous visits from it were left out.")
-            for visit in found:
-                owner = str(visit.get("userId") or "")
-                if (owner and owner not in subject.customer_ids) or (shared and not owner):
-                    continue
-                visits[(str(visit["idSite"]), str(visit["idVisit"]))] = visit
+        release = Release(self.name, subject)
+        warnings = release.warnings
+        for cid in sorted(subject.customer_ids):
+            release.keep(self.find(f"userId=={cid}", warnings))
+        for ip in sorted(subject.ips):
+            release.account_ip(self.find(f"visitIp=={ip}", warnings))
+        for visitor in sorted(subject.visitor_ids):
+            release.browser(self.find(f"visitorId=={visitor}", warnings))
+        for claim in sorted(subject.claimed_ips):
+            release.claimed(claim, self.find(f"visitIp=={claim.address}", warnings))
         findings: list[Finding] = []
-        keys = sorted(visits, key=lambda k: (int(k[0]), int(k[1])))
+        keys = sorted(release.visits, key=lambda k: (int(k[0]), int(k[1])))
         for start in range(0, len(keys), self.batch):
             findings += self._export(keys[start : start + self.batch])
-        return Findings(findings, warnings)
+        return Findings(findings, list(dict.fromkeys(warnings)))
 
     def _export(self, keys: list[tuple[str, str]]) -> list[Finding]:
         params = {}
@@ -107,24 +188,18 @@ class MatomoAdapter:
         names = {str(a["idaction"]): str(a["name"]) for a in export.get(PAGES_KEY, [])}
         pages: dict[str, list[str]] = defaultdict(list)
         for action in export.get("log_link_visit_action", []):
-            pages[str(action["idvisit"])].append(names.get(str(action.get("idaction_url")), "?"))
+            pages[str(action["idvisit"])].append(page_seen(
+                names.get(str(action.get("idaction_url")), "?"), action.get("server_time"),
+                action.get("time_spent")))
         findings, ips = [], defaultdict(list)
         for row in export["log_visit"]:
-            key = f"{row['idsite']}:{row['idvisit']}"
-            first = str(row.get("visit_first_action_time", ""))
-            date, _, time = first.partition(" ")
+            details = context(row, pages.get(str(row["idvisit"]), []), names)
             findings.append(Finding(
-                Category.VISIT, "Website visit", f"Visit on {date} at {time[:5]} UTC",
-                self.name, RecordRef(self.name, "visit", key), {
-                    "date": date, "time": f"{time[:5]} UTC",
-                    "duration": _duration(int(row.get("visit_total_time") or 0)),
-                    "pages": ", ".join(pages.get(str(row["idvisit"]), [])),
-                    "browser": f"{row.get('config_browser_name', '?')} on "
-                               f"{row.get('config_os', '?')}",
-                    "country": str(row.get("location_country", "")),
-                }))
+                Category.VISIT, "Website visit",
+                f"Visit on {details['date']} at {details['time']}", self.name,
+                RecordRef(self.name, "visit", f"{row['idsite']}:{row['idvisit']}"), details))
             if row.get("location_ip"):
-                ips[str(row["location_ip"])].append(date)
+                ips[str(row["location_ip"])].append(details["date"])
         findings += [
             Finding(Category.IP, "IP address of website visits", ip, self.name,
                     RecordRef(self.name, "visit-ip", ip, "location_ip"),

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from dsr import audit, engine
 from dsr.actors import Actor
 from dsr.adapters import (
+    ClaimedIp,
     Finding,
     Findings,
     SourceAdapter,
@@ -83,8 +84,13 @@ def for_display(items: list[FoundItem], revealed: bool) -> list[FoundItem]:
 
 
 def subject_of(request: Request) -> SubjectIdentity:
-    """The identity the requester proved: the address the confirmation link reached."""
-    return SubjectIdentity.of(request.requester_email)
+    """The identity the requester proved (the address the confirmation link reached), with
+    what they gave to be found as a visitor: the visitor IDs their browser presented and the
+    IP addresses they named, with the days of their visits."""
+    given = request.visitor_identifiers or {}
+    return SubjectIdentity.of(
+        request.requester_email, visitor_ids=given.get("visitor_ids", []),
+        claimed_ips=[ClaimedIp.from_json(claim) for claim in given.get("claimed_ips", [])])
 
 
 def scoped(request: Request, scope: str | None) -> tuple[SubjectIdentity, Keep | None]:

@@ -182,6 +182,8 @@ def standins() -> None:
     ]
     click.echo("Stand-ins: " + ", ".join(f"{n} {r.url}" for n, r in zip(ports, running,
                                                                           strict=True)))
+    click.echo(f"To ask as the demo visitor ({company.VISITOR_EMAIL}), open {running[1].url}"
+               "/website in the browser first: it leaves their analytics cookie.")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

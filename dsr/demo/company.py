@@ -6,6 +6,7 @@ purpose (see INTERESTING): several e-mail addresses, a shared office IP, a ticke
 mentions another customer.
 """
 
+import hashlib
 import random
 import sqlite3
 import unicodedata
@@ -31,6 +32,15 @@ SHARED_IP_A, SHARED_IP_B = 2, 3  # both work from one office: the same IP in the
 MENTIONED = 5  # named in a ticket that customer 4 opened
 MENTIONING = 4
 OFFICE_IP = "198.51.100.77"
+
+# A visitor of the websites who never became a customer: the analytics visitor ID their
+# browser carries (Matomo's _pk_id cookie), the address only they used (home), and a café's
+# address that several other anonymous browsers used as well. Their visits are few dozen.
+VISITOR_EMAIL = "mila.besucher@example.net"
+VISITOR_ID = "5f3c9a1e7b2d4c60"
+VISITOR_IP = "198.51.100.23"
+CAFE_IP = "198.51.100.140"
+VISITOR_HOME_VISITS, VISITOR_CAFE_VISITS, CAFE_STRANGERS = 30, 6, 4
 
 
 @dataclass(frozen=True)
@@ -267,9 +277,95 @@ def build_billing(path: Path, people: list[Customer], seed: int = 7) -> None:
     db.close()
 
 
+# What the analytics records of a city (Matomo's region code, rounded coordinates), of a
+# visitor's language, and of their device, browser and system, as Matomo stores them.
+CITY_PLACES = {"Berlin": ("BE", 52.52, 13.41), "Amsterdam": ("NH", 52.37, 4.9),
+               "Lyon": ("ARA", 45.76, 4.84), "Brno": ("64", 49.2, 16.61),
+               "Aarhus": ("82", 56.16, 10.2), "Porto": ("13", 41.15, -8.61)}
+LANGUAGES = {"DE": "de-de,de;q=0.9,en;q=0.8", "NL": "nl-nl,nl;q=0.9,en;q=0.8",
+             "FR": "fr-fr,fr;q=0.9,en;q=0.7", "CZ": "cs-cz,cs;q=0.9,en;q=0.8",
+             "DK": "da-dk,da;q=0.9,en;q=0.8", "PT": "pt-pt,pt;q=0.9,en;q=0.8"}
+BROWSER_CODES = {"Firefox": ("FF", "132.0"), "Chrome": ("CH", "131.0"), "Safari": ("SF", "18.1")}
+SYSTEM_CODES = {"Linux": ("LIN", ""), "Windows": ("WIN", "11"), "macOS": ("MAC", "14.6"),
+                "Android": ("AND", "14")}
+# Device type (Matomo's number), brand, model and screen, by system.
+DEVICES = {"Linux": [(0, "", "", "1920x1080"), (0, "", "", "2560x1440")],
+           "Windows": [(0, "", "", "1920x1080"), (0, "", "", "1366x768"),
+                       (0, "Dell", "", "1920x1200")],
+           "macOS": [(0, "Apple", "MacBook", "1512x982"), (0, "Apple", "iMac", "2560x1440")],
+           "Android": [(1, "Samsung", "Galaxy S23", "360x780"), (1, "Google", "Pixel 8",
+                                                                  "412x915"),
+                       (2, "Samsung", "Galaxy Tab S9", "800x1280")]}
+# Referrer type (1 direct, 2 search engine, 3 website, 6 campaign), name, URL and keyword.
+REFERRERS = [(1, "", "", ""), (1, "", "", ""), (1, "", "", ""),
+             (2, "Google", "https://www.google.com/", ""),
+             (2, "DuckDuckGo", "https://duckduckgo.com/", ""),
+             (2, "Bing", "https://www.bing.com/search?q=vps+hosting+germany",
+              "vps hosting germany"),
+             (3, "forum.example.org", "https://forum.example.org/t/which-vps-host/4711", ""),
+             (6, "newsletter-2026-05", "", "spring-offer")]
+VISIT_COLUMNS = (
+    "idvisit", "idsite", "idvisitor", "user_id", "location_ip", "visit_first_action_time",
+    "visit_last_action_time", "visit_total_time", "visit_total_actions",
+    "visit_entry_idaction_url", "visit_exit_idaction_url", "visitor_localtime",
+    "visitor_count_visits", "visitor_returning", "referer_type", "referer_name", "referer_url",
+    "referer_keyword", "config_id", "config_browser_name", "config_browser_version",
+    "config_os", "config_os_version", "config_device_type", "config_device_brand",
+    "config_device_model", "config_resolution", "location_browser_lang", "location_country",
+    "location_region", "location_city", "location_latitude", "location_longitude")
+
+
+def account_visitor_id(customer: Customer) -> str:
+    """The visitor ID Matomo gives a signed-in user: the first 16 hex digits of the SHA-1 of
+    their user ID."""
+    return hashlib.sha1(str(customer.id).encode()).hexdigest()[:16]  # noqa: S324 (Matomo's)
+
+
+def _visit(detail: random.Random, idvisit: int, visitor: str,
+           customer: Customer | None, ip: str, start: datetime, spent: list[int],
+           browser: str, system: str, city: tuple[str, str, str]) -> dict[str, object]:
+    """One row of log_visit, with the details Matomo records of the browser and the place."""
+    device = detail.choice(DEVICES[system])
+    referrer = detail.choice(REFERRERS)
+    region, latitude, longitude = CITY_PLACES[city[0]]
+    return dict(zip(VISIT_COLUMNS, (
+        idvisit, 1, visitor, str(customer.id) if customer else None, ip, _stamp(start),
+        _stamp(start + timedelta(seconds=sum(spent))), sum(spent), len(spent), None, None,
+        (start + timedelta(hours=1)).strftime("%H:%M:%S"), 1, 0, *referrer,
+        f"{detail.getrandbits(64):016x}", *BROWSER_CODES[browser], *SYSTEM_CODES[system],
+        *device, LANGUAGES[city[2]], city[2].lower(), region, city[0], latitude, longitude),
+        strict=True))
+
+
+def _count_visits(rows: list[dict[str, object]]) -> None:
+    """Number each visitor's visits in time order, as Matomo counts them, and mark returning
+    visitors (2: a returning customer)."""
+    seen: dict[object, int] = {}
+    for row in sorted(rows, key=lambda r: (str(r["idvisitor"]), str(r["visit_first_action_time"]))):
+        count = seen[row["idvisitor"]] = seen.get(row["idvisitor"], 0) + 1
+        row["visitor_count_visits"] = count
+        row["visitor_returning"] = 0 if count == 1 else 2 if row["user_id"] else 1
+
+
+def _visitor_rows(detail: random.Random) -> list[tuple[str, str, datetime]]:
+    """The demo visitor's visits (home and café) and the café's other browsers': visitor ID,
+    IP address and start of each."""
+    start = datetime(2026, 2, 2, 18, 30, tzinfo=UTC)
+    visits = [(VISITOR_ID, VISITOR_IP, start + timedelta(days=8 * n, minutes=7 * n))
+              for n in range(VISITOR_HOME_VISITS)]
+    visits += [(VISITOR_ID, CAFE_IP, start + timedelta(days=31 * n + 3, hours=-8))
+               for n in range(VISITOR_CAFE_VISITS)]
+    strangers = [f"{detail.getrandbits(64):016x}" for _ in range(CAFE_STRANGERS)]
+    visits += [(strangers[n % CAFE_STRANGERS], CAFE_IP,
+                start + timedelta(days=9 * n + 3, hours=-7)) for n in range(4 * CAFE_STRANGERS)]
+    return visits
+
+
 def build_analytics(path: Path, people: list[Customer], visits: int, seed: int = 7) -> None:
-    """Write the analytics database: visits, the pages of each, and the action names."""
+    """Write the analytics database: visits with every column the demo needs, the pages of
+    each, and the action names; the demo visitor's visits come last."""
     rng = random.Random(seed + 2)
+    detail = random.Random(seed + 3)  # a stream of its own, so the visits stay as they were
     db = sqlite3.connect(path)
     db.executescript("""
         CREATE TABLE log_action (idaction INTEGER PRIMARY KEY, name TEXT, type INTEGER,
@@ -277,9 +373,17 @@ def build_analytics(path: Path, people: list[Customer], visits: int, seed: int =
         CREATE TABLE log_visit (idvisit INTEGER PRIMARY KEY, idsite INTEGER, idvisitor TEXT,
             user_id TEXT, location_ip TEXT, visit_first_action_time TEXT,
             visit_last_action_time TEXT, visit_total_time INTEGER, visit_total_actions INTEGER,
-            config_browser_name TEXT, config_os TEXT, location_country TEXT);
+            visit_entry_idaction_url INTEGER, visit_exit_idaction_url INTEGER,
+            visitor_localtime TEXT, visitor_count_visits INTEGER, visitor_returning INTEGER,
+            referer_type INTEGER, referer_name TEXT, referer_url TEXT, referer_keyword TEXT,
+            config_id TEXT, config_browser_name TEXT, config_browser_version TEXT,
+            config_os TEXT, config_os_version TEXT, config_device_type INTEGER,
+            config_device_brand TEXT, config_device_model TEXT, config_resolution TEXT,
+            location_browser_lang TEXT, location_country TEXT, location_region TEXT,
+            location_city TEXT, location_latitude REAL, location_longitude REAL);
         CREATE INDEX log_visit_user_id ON log_visit (user_id);
         CREATE INDEX log_visit_location_ip ON log_visit (location_ip);
+        CREATE INDEX log_visit_idvisitor ON log_visit (idvisitor);
         CREATE TABLE log_link_visit_action (idlink_va INTEGER PRIMARY KEY, idsite INTEGER,
             idvisit INTEGER, idaction_url INTEGER, server_time TEXT, time_spent INTEGER);
         CREATE INDEX log_link_visit_action_idvisit ON log_link_visit_action (idvisit);
@@ -287,6 +391,15 @@ def build_analytics(path: Path, people: list[Customer], visits: int, seed: int =
     db.executemany("INSERT INTO log_action VALUES (?,?,1,2)",
                    [(i + 1, f"www.cloudtoko.eu{page}") for i, page in enumerate(PAGES)])
     rows, actions = [], []
+
+    def pages_of(row: dict[str, object], start: datetime, spent: list[int]) -> None:
+        moment, seen = start, []
+        for seconds in spent:
+            seen.append(rng.randint(1, len(PAGES)))
+            actions.append((1, row["idvisit"], seen[-1], _stamp(moment), seconds))
+            moment += timedelta(seconds=seconds)
+        row["visit_entry_idaction_url"], row["visit_exit_idaction_url"] = seen[0], seen[-1]
+
     for idvisit in range(1, visits + 1):
         # Two visits in three come from a signed-in customer; the rest are anonymous visitors.
         customer = people[rng.randrange(len(people))] if rng.random() < 0.66 else None
@@ -297,17 +410,25 @@ def build_analytics(path: Path, people: list[Customer], visits: int, seed: int =
             ip = OFFICE_IP
         else:
             ip = customer.ip if customer else f"192.0.2.{rng.randint(1, 254)}"
-        rows.append((idvisit, 1, f"{rng.getrandbits(64):016x}",
-                     str(customer.id) if customer else None, ip, _stamp(start),
-                     _stamp(start + timedelta(seconds=sum(spent))), sum(spent), pages,
-                     rng.choice(["Firefox", "Chrome", "Safari"]),
-                     rng.choice(["Linux", "Windows", "macOS", "Android"]),
-                     customer.city[2].lower() if customer else "de"))
-        moment = start
-        for seconds in spent:
-            actions.append((1, idvisit, rng.randint(1, len(PAGES)), _stamp(moment), seconds))
-            moment += timedelta(seconds=seconds)
-    db.executemany("INSERT INTO log_visit VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        drawn = f"{rng.getrandbits(64):016x}"
+        browser = rng.choice(list(BROWSER_CODES))
+        system = rng.choice(list(SYSTEM_CODES))
+        row = _visit(detail, idvisit, account_visitor_id(customer) if customer else drawn,
+                     customer, ip, start, spent, browser, system,
+                     customer.city if customer else detail.choice(CITIES))
+        rows.append(row)
+        pages_of(row, start, spent)
+    lyon = next(city for city in CITIES if city[0] == "Lyon")
+    for offset, (visitor, ip, start) in enumerate(_visitor_rows(detail)):
+        spent = [detail.randint(10, 180) for _ in range(detail.randint(1, 5))]
+        row = _visit(detail, visits + 1 + offset, visitor, None, ip, start, spent,
+                     "Firefox", "Windows", lyon)
+        rows.append(row)
+        pages_of(row, start, spent)
+    _count_visits(rows)
+    db.executemany(f"INSERT INTO log_visit ({', '.join(VISIT_COLUMNS)}) "  # noqa: S608
+                   f"VALUES ({', '.join('?' * len(VISIT_COLUMNS))})",
+                   [tuple(row[c] for c in VISIT_COLUMNS) for row in rows])
     db.executemany("INSERT INTO log_link_visit_action (idsite, idvisit, idaction_url, "
                    "server_time, time_spent) VALUES (?,?,?,?,?)", actions)
     db.commit()

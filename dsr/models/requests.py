@@ -59,6 +59,11 @@ class Request(Base):
     requester_name: Mapped[str] = mapped_column(String(200), default="")
     # What the subject wrote with the request, if anything.
     message: Mapped[str | None] = mapped_column(Text)
+    # What a visitor who is not a customer gave to be found in the analytics: the visitor IDs
+    # their browser presented and the IP addresses they named with the days of their visits
+    # ({"visitor_ids": [...], "claimed_ips": [ClaimedIp.as_json(), ...]}). Personal data:
+    # it lives here, goes with the request, and never reaches the audit trail, logs or URLs.
+    visitor_identifiers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The secret in the verification link now valid; emptied once used, so a link works once.
     verify_nonce: Mapped[str | None] = mapped_column(String(32))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,10 +1,16 @@
 """Forms of the public request pages."""
 
+import ipaddress
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
+    DateField,
     EmailField,
     FieldList,
     Form,
@@ -19,6 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
+from dsr.adapters import ClaimedIp
 from dsr.categories import Category
 from dsr.corrections import Proposal
 from dsr.corrections.values import CORRECTABLE, InvalidValue, normalise
@@ -46,6 +53,44 @@ def requester_name() -> StringField:
                                    printable])
 
 
+# Matomo's first-party cookie: _pk_id.<site id>.<hash of the domain>, whose value starts
+# with the 16 hex digits of the visitor ID, then the time it was made.
+PK_ID = re.compile(r"_pk_id\.\d+\.[0-9a-f]+")
+VISITOR_ID = re.compile(r"([0-9a-f]{16})\.\d+(\..*)?")
+
+
+def presented_visitor_ids(cookies: Mapping[str, str]) -> list[str]:
+    """The analytics visitor IDs the requester's own browser presented in Matomo's cookies."""
+    return sorted({match.group(1) for name, value in cookies.items()
+                   if PK_ID.fullmatch(name) and (match := VISITOR_ID.fullmatch(value))})
+
+
+class VisitDay(DateField):
+    """A day of the requester's visits; left empty, nothing."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not " ".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata([" ".join(valuelist).strip()])
+        except ValueError:
+            self.data = None
+            raise ValueError("Write the day as YYYY-MM-DD, for example 2026-05-31.") from None
+
+
+def _check_day(day: date) -> None:
+    """A day of visits the analytics can still hold: not to come, not older than it keeps."""
+    today = datetime.now(UTC).date()
+    earliest = today - timedelta(days=int(current_app.config["VISITS_KEPT_DAYS"]))
+    if day > today:
+        raise ValidationError("That day has not come yet.")
+    if day < earliest:
+        raise ValidationError(f"Our analytics keeps visits for "
+                              f"{current_app.config['VISITS_KEPT_DAYS']} days: the earliest "
+                              f"day we can search is {earliest.isoformat()}.")
+
+
 class RequestForm(FlaskForm):
     """A subject's request: what they ask for, and where to reach them."""
 
@@ -62,6 +107,53 @@ class RequestForm(FlaskForm):
     name = requester_name()
     message = TextAreaField("Anything we should know? (optional)", filters=[_strip],
                             validators=[Optional(), Length(max=4000), printable])
+    # If you are not a customer: what the website's analytics may know you by.
+    visit_ip = StringField(
+        "The IP address you visited our websites from (optional)", filters=[_strip],
+        validators=[Length(max=45), printable],
+        description="We search our analytics by it only for the days you give, and release "
+                    "visits from it only if nobody else used it on those days.")
+    visits_from = VisitDay("First day of your visits from it")
+    visits_to = VisitDay("Last day of your visits from it",
+                         description="The same day for a single visit. Days are in UTC.")
+    leave_out_visitor_id = BooleanField("Leave this browser's analytics ID out")
+
+    def validate_visit_ip(self, field: Any) -> None:
+        """An IP address, written as Python's ipaddress reads it; with days, or none."""
+        if not field.data:
+            if self.visits_from.data or self.visits_to.data:
+                raise ValidationError("Enter the IP address these days are for.")
+            return
+        try:
+            field.data = str(ipaddress.ip_address(field.data))
+        except ValueError:
+            raise ValidationError("That is not an IP address: write it as 203.0.113.7, or as "
+                                  "2001:db8::7 for IPv6.") from None
+
+    def validate_visits_from(self, field: Any) -> None:
+        """The first day: needed with an address, and one the analytics can still hold."""
+        if field.data is None:
+            if self.visit_ip.data and not field.errors:
+                raise ValidationError("Enter the first day of your visits from this address.")
+            return
+        _check_day(field.data)
+
+    def validate_visits_to(self, field: Any) -> None:
+        """The last day: needed with an address, not before the first."""
+        if field.data is None:
+            if self.visit_ip.data and not field.errors:
+                raise ValidationError("Enter the last day of your visits from this address "
+                                      "(the same day for a single visit).")
+            return
+        _check_day(field.data)
+        if self.visits_from.data and field.data < self.visits_from.data:
+            raise ValidationError("The last day is before the first day.")
+
+    def claimed_ips(self) -> list[ClaimedIp]:
+        """The address the requester gave with the days of their visits (after validation)."""
+        if not (self.visit_ip.data and self.visits_from.data and self.visits_to.data):
+            return []
+        return [ClaimedIp(self.visit_ip.data, self.visits_from.data, self.visits_to.data)]
 
 
 class SignInForm(FlaskForm):

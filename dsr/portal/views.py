@@ -1,6 +1,6 @@
 """The public pages: ask for your data or a correction, and confirm that the request is yours."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import update
 
@@ -10,7 +10,7 @@ from dsr.corrections import TO_APPLY, writeback
 from dsr.database import changed_rows
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, ProposedChange, Request
-from dsr.portal.forms import ConfirmForm, CorrectionForm, RequestForm
+from dsr.portal.forms import ConfirmForm, CorrectionForm, RequestForm, presented_visitor_ids
 from dsr.subjects.intake import submit
 from dsr.subjects.limits import public_rate_limits
 from dsr.subjects.links import CONFIRMATION, STOP_CHANGE, LinkExpired, LinkInvalid, nonce_matches
@@ -27,16 +27,21 @@ def home() -> str:
 @blueprint.route("/requests/new", methods=["GET", "POST"])
 @public_rate_limits
 def new_request() -> ResponseReturnValue:
-    """Take a request and send the link that confirms it; answer the same for every address."""
+    """Take a request and send the link that confirms it; answer the same for every address.
+    A visitor ID is taken only as the requester's own browser presents it in the analytics'
+    cookie, shown to them first, never as typed."""
     form = RequestForm()
+    visitor_ids = presented_visitor_ids(request.cookies)
     if not form.validate_on_submit():
-        return render_template("portal/new.html", form=form), 400 if form.errors else 200
+        return render_template("portal/new.html", form=form, visitor_ids=visitor_ids), \
+            400 if form.errors else 200
     if form.type.data == "correction":  # on to the changes, keeping what was typed
         carried = CorrectionForm(formdata=None, email=form.email.data, name=form.name.data,
                                  message=form.message.data)
         return render_template("portal/correction.html", form=carried)
     submit(form.type.data or "access", form.email.data or "", form.name.data or "",
-           form.message.data)
+           form.message.data, claimed_ips=form.claimed_ips(),
+           visitor_ids=[] if form.leave_out_visitor_id.data else visitor_ids)
     db.session.commit()
     return redirect(url_for("portal.sent"))
 

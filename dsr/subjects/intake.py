@@ -1,12 +1,14 @@
 """Taking a subject's request: open it, and mail the single-use link that confirms it."""
 
 import secrets
+from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import select
 
 from dsr import corrections, engine, notify
 from dsr.actors import SUBJECT
+from dsr.adapters import ClaimedIp
 from dsr.categories import Category
 from dsr.corrections import Proposal
 from dsr.extensions import db
@@ -22,12 +24,14 @@ def verification_link(case: Request) -> str:
 
 
 def submit(kind: str, email: str, name: str, message: str | None,
-           proposals: list[Proposal] | None = None) -> Request:
-    """Open a request (with its proposed changes, for a correction) and queue its
-    confirmation e-mail, in the caller's transaction. Nothing is looked up: the answer is the
-    same for every address."""
+           proposals: list[Proposal] | None = None, *, visitor_ids: Iterable[str] = (),
+           claimed_ips: Iterable[ClaimedIp] = ()) -> Request:
+    """Open a request (with its proposed changes, for a correction, and what a visitor gave
+    to be found in the analytics) and queue its confirmation e-mail, in the caller's
+    transaction. Nothing is looked up: the answer is the same for every address."""
     case = engine.open_request(kind, actor=SUBJECT, requester_email=email, requester_name=name)
     case.message = message or None
+    keep_visitor_identifiers(case, visitor_ids, claimed_ips)
     if proposals:
         corrections.propose(case, proposals)
     notify.enqueue("verification", case.requester_email, "verify", request_id=case.id,
@@ -35,6 +39,16 @@ def submit(kind: str, email: str, name: str, message: str | None,
                    hours=current_app.config["VERIFY_LINK_HOURS"], request_type=case.type,
                    email_change=any(p.category == Category.EMAIL for p in proposals or []))
     return case
+
+
+def keep_visitor_identifiers(case: Request, visitor_ids: Iterable[str],
+                             claimed_ips: Iterable[ClaimedIp]) -> None:
+    """Keep on the request the visitor IDs the requester's browser presented and the IP
+    addresses they gave with their days (never in the audit trail: they are personal data)."""
+    ids, claims = sorted(set(visitor_ids)), sorted(set(claimed_ips))
+    if ids or claims:
+        case.visitor_identifiers = {"visitor_ids": ids,
+                                    "claimed_ips": [claim.as_json() for claim in claims]}
 
 
 def submit_confirmed(email: str, name: str, proposals: list[Proposal]) -> Request:

@@ -308,4 +308,5 @@ def test_the_answer_says_where_it_looked_and_with_what_never_that_nothing_is_hel
     assert "None of our systems holds" not in page
     assert "with what we knew of you, we found nothing about you." in page
     assert "<strong>Website analytics (Matomo)</strong>: not searched" in page
-    assert "We knew no customer number or IP address of yours, so we could not search" in page
+    assert "We knew no customer number or IP address or analytics visitor ID or visitor IP " \
+        "address of yours, so we could not search" in page
