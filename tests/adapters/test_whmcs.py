@@ -300,3 +300,12 @@ def test_writes_are_not_retried(whmcs_server, company_copy) -> None:
     with pytest.raises(SourceUnavailable, match="HTTP 503"):
         whmcs.correct(ref, {Category.ADDRESS: "Utrecht"})
     assert whmcs_server.app.config["FAIL_NEXT"] == 0
+
+
+def test_an_invoice_of_another_client_is_refused(whmcs_server, company_copy) -> None:
+    _, people = company_copy
+    me, other = people[WITH_BANK_ACCOUNT - 1], people[WITH_BANK_ACCOUNT + 2]
+    whmcs_server.app.config["REPLIES"] = {"GetInvoice": {
+        "result": "success", "invoiceid": 1, "userid": other.id, "items": ""}}
+    with pytest.raises(SourceReplyInvalid, match="GetInvoice answered another client's"):
+        adapter(whmcs_server).lookup(identity(me))
