@@ -3,16 +3,20 @@ each with its source, and for each source the facts of its processing-register e
 
 import csv
 import io
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from dsr import disclosures
 from dsr.adapters import IDENTIFIERS, searched_by
+from dsr.adapters.redaction import ANOTHER_PERSON
 from dsr.adapters.registry import configured
 from dsr.categories import Category
 from dsr.collection import found_items, runs_of
 from dsr.database import utcnow
 from dsr.models import FoundItem, Request
+from dsr.models.collection import GROUNDS, withheld_because
 
 RIGHTS = [
     "to have inaccurate personal information corrected and incomplete information completed "
@@ -37,6 +41,15 @@ def account_ids(case: Request) -> set[str]:
             if (source := sources.get(item.source)) and source.identifies == item.record_kind}
 
 
+def withheld_reasons(grounds: Iterable[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    """How many items were withheld for each reason the answer gives, in order of GROUNDS."""
+    counts = Counter((ground, withheld_because(ground, note)) for ground, note in grounds)
+    order = list(GROUNDS)
+    return [{"ground": ground, "reason": reason, "count": count}
+            for (ground, reason), count in sorted(counts.items(),
+                                                  key=lambda c: (order.index(c[0][0]), c[0][1]))]
+
+
 def compile_report(case: Request, generated_at: datetime | None = None) -> dict[str, Any]:
     """Build the report of a request from what collection stored and the register."""
     every = found_items(case)
@@ -56,8 +69,9 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
         by_source.setdefault(item.source, []).append(item)
 
     def finding(item: FoundItem) -> dict[str, Any]:
-        return {"category": item.category, "label": item.label, "value": item.value,
-                "source": item.source, "context": item.context}
+        value, context = item.as_answered()
+        return {"category": item.category, "label": item.label, "value": value,
+                "source": item.source, "context": context}
 
     return {
         "reference": case.reference,
@@ -87,7 +101,12 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
             }
             for name, source in sorted(sources.items())
         ],
-        "withheld": len(every) - len(items),
+        # What staff withheld, by the reason given: whole items, and items shown in part.
+        "withheld": withheld_reasons((i.withheld_ground, i.withheld_note) for i in every
+                                     if i.withheld_ground),
+        "withheld_in_part": withheld_reasons(
+            pair for i in items for pair in {(p["ground"], p.get("note")) for p in i.redactions}),
+        "others_taken_out": any(ANOTHER_PERSON in text for i in items for text in i.texts()),
         # Keys some system is searched by that dsr knew none of for this subject: the answer
         # must not say that nothing is held where it could not look.
         "not_searched": [label for key, label in IDENTIFIERS.items()
