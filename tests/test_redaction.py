@@ -13,7 +13,8 @@ from tests.fixtures.people import confirmed_request, link, mails, make_user, pre
 
 ME = SubjectIdentity.of("ana.lima@example.com", customer_ids=["4"], phones=["+49 30 5550101"])
 REDACTION = Redaction.of(ME, ibans=["DE89 3704 0044 0532 0130 00"], names=["Ana Lima"],
-                         others=["Chloé Dvořák", "Bram de Vries", "Ana Lima"],
+                         others=["Chloé Dvořák", "Bram de Vries", "Ana Lima", "Support",
+                                 "Chloé"],
                          staff_domains=["cloudtoko.example"])
 
 
@@ -43,8 +44,9 @@ def test_another_persons_identifier_becomes_another_person(text: str, shown: str
     "Ticket #5 and order #12 are mine; see 2026-03-04 10:00 UTC, 01.02.2026, 10.0.0.5.",
     "Chloé Dvořákova is another name; so is Bramde Vries.",
     "Support Team: we are on it. Write to support@cloudtoko.example.",
+    "Support: Chloé will call.",
 ], ids=["own e-mail", "own phone", "own iban", "own customer and name", "numbers that are not",
-        "part of a word", "staff"])
+        "part of a word", "staff", "lone words are no full name"])
 def test_the_subjects_own_words_and_everything_else_are_kept(text: str) -> None:
     assert REDACTION.text(text) == text
 
@@ -91,3 +93,31 @@ def test_the_demo_ticket_and_chat_naming_a_colleague_reach_the_answer_without_th
     assert "Support Team: Hi" in ticket and "Support: Yes" in chat
     page = subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
     assert other.last not in page and other.email not in page
+
+
+def test_the_name_of_someone_behind_another_request_is_taken_out_of_the_subjects_chat(
+    company_app: Flask, company_copy
+) -> None:
+    import sqlite3
+
+    make_user("staff@example.org", "staff")
+    folder, people = company_copy
+    me, other = people[company.MENTIONING - 1], people[company.MENTIONED - 1]
+    with sqlite3.connect(folder / "helpdesk.sqlite") as helpdesk:
+        helpdesk.execute(
+            "INSERT INTO swchatobjects (userid, userfullname, useremail, ipaddress, subject, "
+            "transcript, dateline) VALUES (?,?,?,?,?,?,?)",
+            (me.id, f"{me.first} {me.last}", me.email, me.ip, "A referral",
+             f"{me.first}: {other.first.upper()} {other.last} sent me.\nSupport: Welcome!",
+             1767225600))
+    confirmed_request(company_app.test_client(), other)  # dsr knows them: they asked too
+    subject = company_app.test_client()
+    case = confirmed_request(subject, me)
+    staff_acts(company_app, case.reference, "start_collection", "approve", "release")
+
+    press(subject, link(mails("ready")[-1]))
+    report = subject.get(f"/my/requests/{case.reference}/report.json").json
+    [chat] = [f for group in report["categories"] for f in group["findings"]
+              if f["value"] == "A referral"]
+    assert chat["context"]["transcript"] == (
+        f"{me.first}: {ANOTHER_PERSON} sent me.\nSupport: Welcome!")

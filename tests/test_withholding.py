@@ -149,3 +149,14 @@ def test_each_rows_form_has_its_own_labelled_fields(staff_client, reviewed) -> N
         for field in ("ground", "passage", "note"):
             assert f'<label for="item{item.id}-{field}">' in page
             assert f'id="item{item.id}-{field}"' in page
+
+
+def test_a_passage_typed_across_lines_is_found_as_the_browser_sends_it(staff_client, reviewed
+                                                                       ) -> None:
+    case, first, _ = reviewed
+    response = withhold(staff_client, case, first, ground="trade_secret",
+                        passage=" the refund.\r\nSupport Team ")
+    assert response.status_code == 302
+    answer = compile_report(db.session.get(Request, case.id))
+    assert answer["categories"][0]["findings"][0]["context"]["conversation"] == \
+        "Sam: our lawyer Dr. Weiss advised on [withheld: trade secret]: noted."

@@ -15,8 +15,9 @@ never a structured fact. In it, these are replaced by "[another person]":
   accents ("Chloe Dvorak" is "Chloé Dvořák"): the names the same record attaches to another
   person's address ("Eva Novák <eva@…>", "Eva Novák (eva@…)"), and the names the collection
   knows are other people's (see dsr.collection: the people behind dsr's other requests and
-  what their sources call them). The subject's own names are never among them, nor is anyone
-  not known: staff writing as themselves ("Support Team") are kept.
+  what their sources call them). Only full names count (two words at least): a lone first
+  name is left. The subject's own names are never among them, nor is anyone not known: staff
+  writing as themselves ("Support Team") are kept.
 
 The subject's own identifiers, and every word that is not one of the above, are kept.
 """
@@ -90,6 +91,12 @@ def attached_names(text: str, others: Iterable[str]) -> set[str]:
     return names
 
 
+def _full_name(name: str) -> bool:
+    """Tell whether a name is whole enough to look for: two words of two letters or more (a
+    lone "Support" or "Eva" would take out far more than one person)."""
+    return len([w for w in name.split() if len(w) >= 2]) >= 2
+
+
 def _is_name_word(word: str) -> bool:
     return bool(_NAME_WORD.match(word)) and word[0].isupper()
 
@@ -109,13 +116,13 @@ class Redaction:
     def of(cls, own: SubjectIdentity, *, ibans: Iterable[str] = (), names: Iterable[str] = (),
            others: Iterable[str] = (), staff_domains: Iterable[str] = ()) -> "Redaction":
         """Build one from the subject's identifiers and names, and other people's names."""
-        own_names = frozenset(folded(n).strip() for n in names if n.strip())
+        own_names = frozenset(" ".join(folded(n).split()) for n in names if n.strip())
         return cls(
             own=own,
             own_ibans=frozenset(i.replace(" ", "").upper() for i in ibans),
             own_names=own_names,
-            other_names=frozenset(n for n in (folded(o).strip() for o in others)
-                                  if n and n not in own_names),
+            other_names=frozenset(n for n in (" ".join(folded(o).split()) for o in others)
+                                  if _full_name(n) and n not in own_names),
             staff_domains=frozenset(d.lower().lstrip("@") for d in staff_domains))
 
     def finding(self, finding: Finding) -> Finding:

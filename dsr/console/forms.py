@@ -86,7 +86,8 @@ class WithholdForm(FlaskForm):
         validators=[DataRequired(message="Choose the ground it is withheld on.")])
     passage = TextAreaField(
         "Passage to hide", description="Copy it exactly as shown; leave empty to withhold the "
-        "whole item.", validators=[Optional(), Length(max=REASON_MAX), printable])
+        "whole item.", validators=[Optional(), Length(max=REASON_MAX), printable],
+        filters=[lambda text: text.replace("\r\n", "\n").strip() if text else text])
     note = TextAreaField(
         "Note", description="For colleagues; for \"other\", the reason the subject reads.",
         validators=[Length(max=REASON_MAX), printable])  # not Optional: it would skip the next
