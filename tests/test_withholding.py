@@ -160,3 +160,31 @@ def test_a_passage_typed_across_lines_is_found_as_the_browser_sends_it(staff_cli
     answer = compile_report(db.session.get(Request, case.id))
     assert answer["categories"][0]["findings"][0]["context"]["conversation"] == \
         "Sam: our lawyer Dr. Weiss advised on [withheld: trade secret]: noted."
+
+
+def test_a_finding_withheld_before_grounds_existed_is_withheld_for_another_persons_sake(
+    tmp_path
+) -> None:
+    import flask_migrate
+
+    from dsr import create_app
+    from tests.fixtures.databases import config_for
+
+    app = create_app(config_for(f"sqlite:///{tmp_path / 'old.sqlite'}"))
+    with app.app_context():
+        flask_migrate.upgrade(revision="0010")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.exec_driver_sql(
+                "INSERT INTO found_items (request_id, source, category, label, value, "
+                "record_kind, record_key, record_field, context, withheld) VALUES "
+                "(1, 'helpdesk', 'ticket', 'Helpdesk ticket', 'Refund', 'ticket', '7', '', "
+                "'{}', 1), (1, 'helpdesk', 'ticket', 'Helpdesk ticket', 'Late', 'ticket', '8', "
+                "'', '{}', 0)")
+        flask_migrate.upgrade(revision="0011w")
+        with db.engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT value, withheld_ground, redactions FROM found_items ORDER BY id").all()
+        db.engine.dispose()
+    assert [tuple(row) for row in rows] == [("Refund", "another_person", "[]"),
+                                            ("Late", None, "[]")]
