@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from dsr.adapters import Finding, SubjectIdentity
+from dsr.categories import Category
 
 ANOTHER_PERSON = "[another person]"
 
@@ -124,6 +125,21 @@ class Redaction:
             other_names=frozenset(n for n in (" ".join(folded(o).split()) for o in others)
                                   if _full_name(n) and n not in own_names),
             staff_domains=frozenset(d.lower().lstrip("@") for d in staff_domains))
+
+    @classmethod
+    def beside(cls, subject: SubjectIdentity, facts: Iterable[tuple[Category, str]], *,
+               names: Iterable[str] = (), others: Iterable[str] = (),
+               staff_domains: Iterable[str] = ()) -> "Redaction":
+        """Build one for `subject`, whose own are also the structured facts sources hold on
+        them (a source returns only the subject's): e-mail addresses, telephone numbers,
+        IBANs and names."""
+        facts = list(facts)
+        own = replace(subject,
+                      emails=subject.emails | {v.lower() for c, v in facts if c == Category.EMAIL},
+                      phones=subject.phones | {v for c, v in facts if c == Category.PHONE})
+        return cls.of(own, ibans=[v for c, v in facts if c == Category.BANK_DETAILS],
+                      names=[*names, *(v for c, v in facts if c == Category.NAME)],
+                      others=others, staff_domains=staff_domains)
 
     def finding(self, finding: Finding) -> Finding:
         """The finding with other people taken out of its free text (an activity's value and

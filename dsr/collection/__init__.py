@@ -276,17 +276,11 @@ def _redaction(request: Request, subject: SubjectIdentity, findings: list[Findin
     found, and every structured fact stored for the request or just found (a source returns
     only the subject's); the other people are those behind dsr's other requests, by the names
     they gave and the names their sources hold."""
-    own = widened(request, subject)
     facts = [(Category(i.category), i.value) for i in found_items(request)] + \
         [(f.category, f.value) for f in findings]
-    own = replace(own,
-                  emails=own.emails | {v.lower() for c, v in facts if c == Category.EMAIL},
-                  phones=own.phones | {v for c, v in facts if c == Category.PHONE})
-    return Redaction.of(
-        own, ibans=(v for c, v in facts if c == Category.BANK_DETAILS),
-        names=[request.requester_name, *(v for c, v in facts if c == Category.NAME)],
-        others=_other_people(request),
-        staff_domains=current_app.config["STAFF_EMAIL_DOMAINS"])
+    return Redaction.beside(widened(request, subject), facts, names=[request.requester_name],
+                            others=_other_people(request),
+                            staff_domains=current_app.config["STAFF_EMAIL_DOMAINS"])
 
 
 def _other_people(request: Request) -> set[str]:
