@@ -188,3 +188,19 @@ def test_a_finding_withheld_before_grounds_existed_is_withheld_for_another_perso
         db.engine.dispose()
     assert [tuple(row) for row in rows] == [("Refund", "another_person", "[]"),
                                             ("Late", None, "[]")]
+
+
+def test_an_answer_released_before_grounds_existed_still_says_what_was_left_out(app) -> None:
+    from flask import render_template
+
+    case = make_request("access", "in_review")
+    ticket(case)
+    released = compile_report(case)
+    released["withheld"] = 1  # how an answer released before grounds existed kept it
+    for key in ("withheld_in_part", "others_taken_out"):
+        del released[key]
+    with app.test_request_context():
+        page = render_template("portal/report.html", case=case, report=released,
+                               correctable=set())
+    assert "1 item(s) were left out because they would reveal personal information about " \
+        "other people (GDPR Art. 15(4))." in page
