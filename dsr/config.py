@@ -85,6 +85,10 @@ MAIL_PASSWORD: str | None = None
 MAIL_USE_TLS = False
 MAIL_USE_SSL = False
 MAIL_DEFAULT_SENDER = "CloudToko privacy team <privacy@cloudtoko.example>"
+
+# The company's own e-mail domains: its staff's addresses in a ticket or a chat are not another
+# person's, and are kept in a subject's answer (dsr.adapters.redaction).
+STAFF_EMAIL_DOMAINS = ["cloudtoko.example"]
 MAIL_TIMEOUT = 10
 # Send queued mail right after the commit that queued it (a job); the periodic delivery and
 # `flask outbox send` catch up.

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +18,13 @@ from flask import current_app
 
 from dsr import disclosures
 from dsr.adapters import IDENTIFIERS, identification_notes, searched_by
+from dsr.adapters.redaction import ANOTHER_PERSON
 from dsr.adapters.registry import configured
 from dsr.categories import Category, mask
 from dsr.collection import found_items, runs_of
 from dsr.database import utcnow
 from dsr.models import FoundItem, Request
+from dsr.models.collection import GROUNDS, withheld_because
 
 RIGHTS = [
     "to have inaccurate personal information corrected and incomplete information completed "
@@ -78,6 +81,15 @@ def _ordered(items: list[FoundItem], order: list[str]) -> list[FoundItem]:
         rank.get(item.category, len(rank))))
 
 
+def withheld_reasons(grounds: Iterable[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    """How many items were withheld for each reason the answer gives, in order of GROUNDS."""
+    counts = Counter((ground, withheld_because(ground, note)) for ground, note in grounds)
+    order = list(GROUNDS)
+    return [{"ground": ground, "reason": reason, "count": count}
+            for (ground, reason), count in sorted(counts.items(),
+                                                  key=lambda c: (order.index(c[0][0]), c[0][1]))]
+
+
 def compile_report(case: Request, generated_at: datetime | None = None) -> dict[str, Any]:
     """Build the answer of a request from what collection stored and the register."""
     every = found_items(case)
@@ -95,9 +107,10 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
     usable = {key for source in sources.values() for key in searched_by(source.adapter)}
     found = Counter(item.source for item in items)
     findings = [
-        {"n": n, "category": item.category, "label": item.label, "value": item.value,
-         "source": item.source, "date": dated(item.context), "context": item.context}
+        {"n": n, "category": item.category, "label": item.label, "value": value,
+         "source": item.source, "date": dated(item.context), "context": context}
         for n, item in enumerate(_ordered(items, order))
+        for value, context in [item.as_answered()]
     ]
     dates = sorted(str(f["date"]) for f in findings if f["date"])
     systems = [
@@ -130,7 +143,12 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
         },
         "findings": findings,
         "systems": systems,
-        "withheld": len(every) - len(items),
+        # What staff withheld, by the reason given: whole items, and items shown in part.
+        "withheld": withheld_reasons((i.withheld_ground, i.withheld_note) for i in every
+                                     if i.withheld_ground),
+        "withheld_in_part": withheld_reasons(
+            pair for i in items for pair in {(p["ground"], p.get("note")) for p in i.redactions}),
+        "others_taken_out": any(ANOTHER_PERSON in text for i in items for text in i.texts()),
         # Keys some system is searched by that dsr knew none of for this subject: the answer
         # must not say that nothing is held where it could not look.
         "not_searched": [label for key, label in IDENTIFIERS.items()
@@ -164,6 +182,30 @@ def _months(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"month": month, "label": datetime.strptime(month, "%Y-%m").strftime("%b %Y"),
              "count": count, "share": round(100 * count / top)}
             for month, count in sorted(counts.items())]
+
+
+def current(report: dict[str, Any]) -> dict[str, Any]:
+    """An answer released before answers had systems and a summary (findings by category,
+    sources by key), in today's shape; today's answers as they are."""
+    if "findings" in report or "categories" not in report:
+        return report
+    findings = [{**f, "n": n, "date": dated(f.get("context", {}))}
+                for n, f in enumerate(f for group in report["categories"]
+                                      for f in group["findings"])]
+    systems = [{**s, "title": s["name"], "found": s.get("findings", 0)}
+               for s in report.get("sources", [])]
+    dates = sorted(f["date"] for f in findings if f["date"])
+    withheld = report.get("withheld", 0)
+    return {**report, "findings": findings, "systems": systems, "summary": {
+        "findings": len(findings), "systems_holding": sum(1 for s in systems if s["found"]),
+        "systems_searched": sum(1 for s in systems if s.get("searched_with")),
+        "since": dates[0] if dates else None,
+        "categories": [group["label"] for group in report["categories"]]},
+        "withheld": withheld if isinstance(withheld, list) else [
+            {"ground": "another_person", "count": withheld,
+             "reason": withheld_because("another_person", None)}] if withheld else [],
+        "withheld_in_part": report.get("withheld_in_part", []),
+        "others_taken_out": report.get("others_taken_out", False)}
 
 
 def view(report: dict[str, Any]) -> dict[str, Any]:
@@ -205,6 +247,7 @@ def _cell(value: Any) -> str:
 
 def as_csv(report: dict[str, Any]) -> str:
     """One row per finding, with the facts of the system that holds it."""
+    report = current(report)
     systems = {s["name"]: s for s in report.get("systems", [])}
     out = io.StringIO()
     writer = csv.writer(out)

@@ -24,7 +24,6 @@ from dsr.adapters import (
 )
 from dsr.adapters.http import HttpClient
 from dsr.adapters.mapping import unix_time
-from dsr.adapters.redaction import redact_others
 from dsr.categories import Category
 
 STAFF_CREATOR = "2"  # a post's <creator>: 1 is the user, 2 a staff member
@@ -37,8 +36,8 @@ def _text(element: Element, tag: str) -> str:
 
 class KayakoAdapter:
     """Find the subject's helpdesk users (by exact e-mail address), their organisation, and
-    their tickets with the conversation in them; e-mail addresses of other people in the text
-    are redacted. Live chats have no REST endpoint: map them with the sql adapter.
+    their tickets with the conversation in them (collection takes other people out of the text,
+    dsr.adapters.redaction). Live chats have no REST endpoint: map them with the sql adapter.
 
     Settings: `url` (the API entry point, ending in /api/index.php), `api_key` and
     `secret_key` (use {"env": "NAME"}), `timeout`, `retries`.
@@ -97,7 +96,8 @@ class KayakoAdapter:
                 if _text(ticket, "email").lower() in subject.emails \
                         or _text(ticket, "userid") in users:
                     tickets[ticket.get("id") or _text(ticket, "id")] = ticket
-        # Every address of the subject's own helpdesk users is theirs too (a second address).
+        # Every address of the subject's own helpdesk users is theirs too (a second address):
+        # their posts from it are the subject's own words.
         own = replace(subject, emails=subject.emails | {
             e.text.strip().lower() for user in users.values() for e in user.findall("email")
             if e.text})
@@ -147,8 +147,8 @@ class KayakoAdapter:
                 continue
             if by_subject and _text(post, "ipaddress"):
                 ips.add(_text(post, "ipaddress"))
-            text = redact_others(_text(post, "contents"), subject)
-            lines.append(f"{unix_time(_text(post, 'dateline'))} {_text(post, 'fullname')}: {text}")
+            lines.append(f"{unix_time(_text(post, 'dateline'))} {_text(post, 'fullname')}: "
+                         f"{_text(post, 'contents')}")
         if _text(ticket, "ipaddress"):
             ips.add(_text(ticket, "ipaddress"))
         context = {"ticket": _text(ticket, "displayid"),
@@ -157,7 +157,7 @@ class KayakoAdapter:
         if left_out:
             context["left_out"] = f"{left_out} message(s) by other people"
         found = [Finding(Category.TICKET, "Helpdesk ticket",
-                         redact_others(_text(ticket, "subject"), subject) or "(no subject)",
+                         _text(ticket, "subject") or "(no subject)",
                          self.name, RecordRef(self.name, "ticket", ticket_id), context)]
         found += [Finding(Category.IP, "IP address in a helpdesk ticket", ip, self.name,
                           RecordRef(self.name, "ticket", ticket_id, "ipaddress"))

@@ -31,6 +31,7 @@ from dsr.adapters import (
     SubjectIdentity,
     searched_by,
 )
+from dsr.adapters.redaction import Redaction
 from dsr.adapters.registry import Source, configured
 from dsr.categories import Category, mask
 from dsr.database import utcnow
@@ -262,7 +263,7 @@ def record(request: Request, source: Source, run: SourceRun, subject: SubjectIde
     run.identity = _identity(source, findings)
     if keep is not None:
         findings = [f for f in findings if keep(f)]
-    _store(request, name, findings)
+    _store(request, name, findings, _redaction(request, subject, findings))
     run.state, run.findings, run.warnings = "done", len(findings), warnings
     audit.record("collection.source_done", actor=actor, request_id=request.id,
                  source=name, count=len(findings))
@@ -274,8 +275,39 @@ def _fail(request: Request, run: SourceRun, message: str, actor: Actor) -> None:
                  source=run.source)
 
 
-def _store(request: Request, source: str, findings: list[Finding]) -> None:
-    """Replace what `source` found for the request with `findings`."""
+def _redaction(request: Request, subject: SubjectIdentity, findings: list[Finding]
+               ) -> Redaction:
+    """What takes other people out of the free text the request's sources return: the
+    subject's own identifiers are those they were asked by, those the identifying sources
+    found, and every structured fact stored for the request or just found (a source returns
+    only the subject's); the other people are those behind dsr's other requests, by the names
+    they gave and the names their sources hold."""
+    facts = [(Category(i.category), i.value) for i in found_items(request)] + \
+        [(f.category, f.value) for f in findings]
+    return Redaction.beside(widened(request, subject), facts, names=[request.requester_name],
+                            others=_other_people(request),
+                            staff_domains=current_app.config["STAFF_EMAIL_DOMAINS"])
+
+
+def _other_people(request: Request) -> set[str]:
+    """The names of the people behind dsr's other requests (not the same address's): as they
+    gave them and as their sources hold them."""
+    others = select(Request.id).where(Request.id != request.id,
+                                      Request.requester_email != request.requester_email)
+    given = db.session.execute(
+        select(Request.requester_name).where(Request.id.in_(others)).distinct()).scalars()
+    held = db.session.execute(
+        select(FoundItem.value).where(FoundItem.request_id.in_(others),
+                                      FoundItem.category == Category.NAME.value).distinct()
+    ).scalars()
+    return {name for name in (*given, *held) if name}
+
+
+def _store(request: Request, source: str, findings: list[Finding], redaction: Redaction
+           ) -> None:
+    """Replace what `source` found for the request with `findings`, other people taken out
+    of their free text (GDPR Art. 15(4))."""
+    findings = [redaction.finding(f) for f in findings]
     db.session.execute(
         delete(FoundItem).where(FoundItem.request_id == request.id, FoundItem.source == source)
     )

@@ -3,14 +3,16 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    Field,
     HiddenField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from dsr.models.collection import GROUNDS
 from dsr.text import printable
 
 REASON_MAX = 4000
@@ -73,3 +75,25 @@ class TaskForm(FlaskForm):
     note = TextAreaField("What you did", validators=[
         DataRequired(message="Say what you did, for the record."), Length(max=REASON_MAX),
         printable])
+
+
+class WithholdForm(FlaskForm):
+    """Withhold one finding from the answer, whole or a passage of it, on a ground the answer
+    gives (its fields are prefixed with the finding, so that each row's labels are its own)."""
+
+    ground = SelectField("Ground", choices=[SelectChoice("", "Choose a ground")] + [
+        SelectChoice(key, ground.label) for key, ground in GROUNDS.items()],
+        validators=[DataRequired(message="Choose the ground it is withheld on.")])
+    passage = TextAreaField(
+        "Passage to hide", description="Copy it exactly as shown; leave empty to withhold the "
+        "whole item.", validators=[Optional(), Length(max=REASON_MAX), printable],
+        filters=[lambda text: text.replace("\r\n", "\n").strip() if text else text])
+    note = TextAreaField(
+        "Note", description="For colleagues; for \"other\", the reason the subject reads.",
+        validators=[Length(max=REASON_MAX), printable])  # not Optional: it would skip the next
+
+    def validate_note(self, field: Field) -> None:
+        """Require a note for the ground "other": it is the only reason the subject is given."""
+        if self.ground.data == "other" and not (field.data or "").strip():
+            raise ValidationError("Say in the note why it is withheld: for \"other\", the "
+                                  "subject reads it as the reason.")

@@ -2,6 +2,7 @@
 of corrections alike: the request found by its reference, its facts, findings, notes and, for a
 correction, each proposed change."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, render_template, session
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from dsr import collection, corrections, disclosures, engine, jobs
 from dsr.actors import Actor
 from dsr.categories import Category, mask
-from dsr.console.forms import NoteForm, TransitionForm
+from dsr.console.forms import NoteForm, TransitionForm, WithholdForm
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import (
@@ -23,6 +24,7 @@ from dsr.models import (
     RequestNote,
     User,
 )
+from dsr.models.collection import GROUNDS
 from dsr.report import account_ids
 from dsr.web.request_view import viewed
 
@@ -42,9 +44,11 @@ def answered_states() -> set[str]:
 def render_request(
     case: Request, form: TransitionForm | None = None, status: int = 200,
     note: NoteForm | None = None, kept: dict[int, str | None] | None = None,
+    withholding: tuple[int, WithholdForm] | None = None,
 ) -> tuple[str, int]:
     """Render the request page, and audit the view: it shows personal data. `kept` holds
-    reasons typed for changes' decisions that were refused, to show again."""
+    reasons typed for changes' decisions that were refused, to show again; `withholding` the
+    finding and form of a refused withholding."""
     actor = Actor.for_user(current_user)
     shown = viewed(case, actor, "request.view")
     revealed = case.reference in session.get("revealed", [])
@@ -62,6 +66,8 @@ def render_request(
             now=utcnow(),
             answered=answered_states(),
             kept=kept or {},
+            withhold_form=withhold_form(withholding),
+            grounds=GROUNDS,
             restricted=case.type == "access"
             and bool(disclosures.restricting(case, account_ids(case))),
             **shown,
@@ -69,6 +75,15 @@ def render_request(
         ),
         status,
     )
+
+
+def withhold_form(refused: tuple[int, WithholdForm] | None) -> Callable[[int], WithholdForm]:
+    """The withholding form of each finding: the one refused as it was typed, else empty."""
+    def form(item_id: int) -> WithholdForm:
+        if refused is not None and refused[0] == item_id:
+            return refused[1]
+        return WithholdForm(formdata=None, prefix=f"item{item_id}")
+    return form
 
 
 def _grouped_findings(case: Request, revealed: bool) -> list[tuple[Category, list[FoundItem]]]:

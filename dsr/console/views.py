@@ -23,11 +23,12 @@ from dsr import audit, collection, engine, report
 from dsr.actors import Actor
 from dsr.adapters.registry import configured
 from dsr.auth import roles_required
-from dsr.console.forms import NoteForm, QueueFilterForm, TransitionForm
+from dsr.console.forms import NoteForm, QueueFilterForm, TransitionForm, WithholdForm
 from dsr.console.request_page import answered_states, render_request, staff_request
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, FoundItem, Request, RequestNote
+from dsr.text import small_int
 from dsr.web import transitions
 from dsr.web.form_errors import flash_form_errors
 
@@ -144,25 +145,83 @@ def add_note(reference: str) -> ResponseReturnValue:
     return redirect(url_for("console.request_page", reference=case.reference) + "#notes")
 
 
-@blueprint.route("/requests/<reference>/findings/<id:item_id>/<any(withhold, restore):action>",
-                 methods=["POST"])
-@roles_required("staff")
-def withhold(reference: str, item_id: int, action: str) -> ResponseReturnValue:
-    """Leave a finding out of the answer, or put it back, while the answer is reviewed."""
-    case = staff_request(reference)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; reload the page and try again.")
+def _reviewed_finding(case: Request, item_id: int) -> FoundItem:
+    """The finding of this request staff withhold or put back; 404 for another's."""
     item = db.session.get(FoundItem, item_id)
     if item is None or item.request_id != case.id:
         abort(404, description="There is no such finding on this request.")
-    if case.type != "access" or case.state != "in_review":
+    return item
+
+
+def _withholding_refused(case: Request, item: FoundItem, form: WithholdForm
+                         ) -> tuple[str, int] | None:
+    """The page again, with why and what was typed, if the finding cannot be withheld so."""
+    status = 400
+    if not form.validate_on_submit():
+        flash_form_errors("Nothing was withheld", form)
+    elif case.type != "access" or case.state != "in_review":
         flash("Findings can be withheld only while an access request's answer is reviewed.",
               "error")
-        return render_request(case, status=409)
-    item.withheld = action == "withhold"
-    audit.record(f"finding.{action}", actor=Actor.for_user(current_user), request_id=case.id,
-                 source=item.source)
+        status = 409
+    elif form.passage.data and not any(form.passage.data in text for text in item.texts()):
+        flash("Nothing was withheld: that passage is not in this finding; copy it exactly as "
+              "it is shown.", "error")
+        form.passage.errors = [*form.passage.errors, "This passage is not in the finding."]
+    else:
+        return None
+    return render_request(case, status=status, withholding=(item.id, form))
+
+
+@blueprint.route("/requests/<reference>/findings/<id:item_id>/withhold", methods=["POST"])
+@roles_required("staff")
+def withhold(reference: str, item_id: int) -> ResponseReturnValue:
+    """Leave a finding out of the answer, or a passage of it, on the ground chosen, while the
+    answer is reviewed; the trail keeps the finding and the ground, never passage or note."""
+    case = staff_request(reference)
+    item = _reviewed_finding(case, item_id)
+    form = WithholdForm(prefix=f"item{item.id}")
+    if (refused := _withholding_refused(case, item, form)) is not None:
+        return refused
+    ground, note = form.ground.data or "", (form.note.data or "").strip()
+    if form.passage.data:
+        item.redactions = [*item.redactions,
+                           {"passage": form.passage.data, "ground": ground, "note": note}]
+        action = "finding.redact"
+    else:
+        item.withheld_ground, item.withheld_note = ground, note
+        action = "finding.withhold"
+    audit.record(action, actor=Actor.for_user(current_user), request_id=case.id,
+                 finding=item.id, ground=ground)
     db.session.commit()
+    flash("Withheld from the answer.", "success")
+    return redirect(url_for("console.request_page", reference=case.reference) + "#findings")
+
+
+@blueprint.route("/requests/<reference>/findings/<id:item_id>/restore", methods=["POST"])
+@roles_required("staff")
+def restore(reference: str, item_id: int) -> ResponseReturnValue:
+    """Put back what was withheld: the whole finding, or the passage numbered `part`."""
+    case = staff_request(reference)
+    item = _reviewed_finding(case, item_id)
+    if not FlaskForm().validate_on_submit():
+        flash("The form expired; reload the page and try again.", "error")
+        return render_request(case, status=400)
+    if case.type != "access" or case.state != "in_review":
+        flash("Findings can be put back only while an access request's answer is reviewed.",
+              "error")
+        return render_request(case, status=409)
+    part = small_int(request.form.get("part"))
+    if "part" in request.form:
+        if part is None or part >= len(item.redactions):
+            flash("That passage is no longer withheld.", "error")
+            return render_request(case, status=400)
+        item.redactions = [p for i, p in enumerate(item.redactions) if i != part]
+    else:
+        item.withheld_ground, item.withheld_note = None, None
+    audit.record("finding.restore", actor=Actor.for_user(current_user), request_id=case.id,
+                 finding=item.id)
+    db.session.commit()
+    flash("Put back in the answer.", "success")
     return redirect(url_for("console.request_page", reference=case.reference) + "#findings")
 
 

@@ -2,8 +2,8 @@
 portal like WHMCS, web analytics like Matomo, a helpdesk with live chat like Kayako Classic.
 
 Deterministic: the same arguments build the same rows. A few subjects are interesting on
-purpose (see INTERESTING): several e-mail addresses, a shared office IP, a ticket that
-mentions another customer.
+purpose (see INTERESTING): several e-mail addresses, a shared office IP, a ticket and a chat
+that mention another customer.
 """
 
 import hashlib
@@ -515,6 +515,16 @@ def build_helpdesk(path: Path, people: list[Customer], seed: int = 7) -> None:
                    (c.id, f"{c.first} {c.last}", c.email, c.ip, "Pre-sales question",
                     f"{c.first}: Do you offer daily backups?\nSupport: Yes, on every plan.",
                     int(started.timestamp())))
+    # The customer whose ticket names a colleague names them in a chat too, with their
+    # address and telephone number: what the subject's answer must not reveal (Art. 15(4)).
+    me, other = people[MENTIONING - 1], people[MENTIONED - 1]
+    db.execute("INSERT INTO swchatobjects (userid, userfullname, useremail, ipaddress, "
+               "subject, transcript, dateline) VALUES (?,?,?,?,?,?,?)",
+               (me.id, f"{me.first} {me.last}", me.email, me.ip, "Access for a colleague",
+                f"{me.first}: Can my colleague {other.first} {other.last} ({other.email}, "
+                f"{other.phone}) manage our domains too?\n"
+                "Support: Yes: add them as a contact in the client area.",
+                int((EPOCH + timedelta(days=40)).timestamp())))
     db.commit()
     db.close()
 

@@ -1,5 +1,6 @@
 """What collection found for a request, and how each source's run went."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -7,6 +8,39 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dsr.database import Base, UTCDateTime
+
+
+@dataclass(frozen=True)
+class Ground:
+    """Why staff withhold part of an answer: as staff choose it, as the answer's summary gives
+    it ("because ..."), and as it stands in place of a withheld passage."""
+
+    label: str
+    reason: str
+    short: str
+
+
+# The grounds staff may withhold on. For "other" the note staff write is the reason given.
+GROUNDS = {
+    "another_person": Ground("Another person's data (Art. 15(4))",
+                             "it would reveal another person's personal information "
+                             "(Art. 15(4))", "another person's personal information"),
+    "trade_secret": Ground("Trade secret", "it would reveal a trade secret (Art. 15(4))",
+                           "trade secret"),
+    "legal_privilege": Ground("Legal privilege", "it is covered by legal privilege",
+                              "legal privilege"),
+    "other": Ground("Other (say why in the note)", "", ""),
+}
+
+
+def withheld_because(ground: str, note: str | None) -> str:
+    """The reason the answer gives for what is withheld on `ground`: the note, for "other"."""
+    return GROUNDS[ground].reason or (note or "")
+
+
+def withheld_as(ground: str, note: str | None) -> str:
+    """What stands in the subject's answer for a passage withheld on `ground`."""
+    return GROUNDS[ground].short or (note or "")
 
 
 class SourceRun(Base):
@@ -53,6 +87,29 @@ class FoundItem(Base):
     record_key: Mapped[str] = mapped_column(String(200))
     record_field: Mapped[str] = mapped_column(String(64), default="")
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Left out of the answer by staff at review, because it would reveal other people's
-    # personal information (GDPR Art. 15(4)).
-    withheld: Mapped[bool] = mapped_column(default=False)
+    # Left out of the answer whole by staff at review, on a ground of GROUNDS; the note says
+    # why (for "other", it is the reason the subject reads). Personal data, never audited.
+    withheld_ground: Mapped[str | None] = mapped_column(String(32))
+    withheld_note: Mapped[str | None] = mapped_column(Text)
+    # Passages staff hide from the subject at review: {"passage", "ground", "note"} each.
+    redactions: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+
+    @property
+    def withheld(self) -> bool:
+        """Tell whether staff left the whole finding out of the answer."""
+        return self.withheld_ground is not None
+
+    def texts(self) -> list[str]:
+        """The finding's value and details, where a passage to withhold is looked for."""
+        return [self.value, *map(str, self.context.values())]
+
+    def as_answered(self) -> tuple[str, dict[str, Any]]:
+        """The value and details as the subject reads them: each withheld passage replaced by
+        what says why."""
+        value, context = self.value, dict(self.context)
+        for part in self.redactions:
+            shown = f"[withheld: {withheld_as(part['ground'], part.get('note', ''))}]"
+            value = value.replace(part["passage"], shown)
+            context = {key: text.replace(part["passage"], shown) if isinstance(text, str)
+                       else text for key, text in context.items()}
+        return value, context

@@ -164,8 +164,9 @@ def report_page(reference: str) -> str:
     case = _released(reference)
     audit.record("report.viewed", actor=SUBJECT, request_id=case.id, code="html")
     db.session.commit()
-    return render_template("portal/report.html", case=case, report=case.answer,
-                           shown=report.view(case.answer or {}), pdf=False, links=True,
+    answer = report.current(case.answer or {})
+    return render_template("portal/report.html", case=case, report=answer,
+                           shown=report.view(answer), pdf=False, links=True,
                            correctable=CORRECTABLE_VALUES)
 
 
@@ -184,8 +185,9 @@ def report_download(reference: str, fmt: str) -> Response:
         response = current_app.response_class(
             current_app.json.dumps(compiled, indent=2), mimetype="application/json")
     elif fmt == "pdf":
-        html = render_template("portal/report_pdf.html", case=case, report=compiled,
-                               shown=report.view(compiled), pdf=True, links=False,
+        answer = report.current(compiled)
+        html = render_template("portal/report_pdf.html", case=case, report=answer,
+                               shown=report.view(answer), pdf=True, links=False,
                                correctable=CORRECTABLE_VALUES, stylesheet=stylesheet())
         try:
             response = Response(render_pdf(html), mimetype="application/pdf")

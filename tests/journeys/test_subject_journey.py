@@ -199,8 +199,9 @@ def test_the_answer_stays_as_released(journey) -> None:
     assert after == before and me.email in json.dumps(after)
 
 
-def test_staff_withhold_what_would_reveal_another_person(company_app: Flask, company_copy
-                                                         ) -> None:
+def test_staff_withhold_on_a_ground_the_answer_gives(company_app: Flask, company_copy) -> None:
+    from html import unescape
+
     from dsr.models import FoundItem
 
     make_user("staff@example.org", "staff")
@@ -209,26 +210,32 @@ def test_staff_withhold_what_would_reveal_another_person(company_app: Flask, com
     subject = company_app.test_client()
     case = confirmed_request(subject, me)
     staff_acts(company_app, case.reference, "start_collection")
-    ticket = db.session.execute(select(FoundItem).where(
-        FoundItem.request_id == case.id,
-        FoundItem.value == "Transfer domain to a colleague")).scalar_one()
+    ticket, chat = (db.session.execute(select(FoundItem).where(
+        FoundItem.request_id == case.id, FoundItem.value == value)).scalar_one()
+        for value in ("Transfer domain to a colleague", "Access for a colleague"))
 
     staff = company_app.test_client()
     sign_in(staff, "staff@example.org")
     page = f"/console/requests/{case.reference}"
-    response = staff.post(f"{page}/findings/{ticket.id}/withhold",
-                          data={"csrf_token": csrf_token(staff, page)})
-    assert response.status_code == 302
+    for item, ground in ((ticket, "another_person"), (chat, "legal_privilege")):
+        response = staff.post(f"{page}/findings/{item.id}/withhold", data={
+            f"item{item.id}-ground": ground, f"item{item.id}-note": "Asked legal first",
+            f"item{item.id}-csrf_token": csrf_token(staff, page)})
+        assert response.status_code == 302
     staff_acts(company_app, case.reference, "approve", "release")
 
     press(subject, link(mails("ready")[0]))
     answer = subject.get(f"/my/requests/{case.reference}/report.json")
     assert other.last not in answer.get_data(as_text=True)
-    assert answer.json["withheld"] == 1
-    assert "1 item was left out because it would reveal personal information about other" in \
-        subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True)
+    assert "Asked legal first" not in answer.get_data(as_text=True)
+    assert [(w["ground"], w["count"]) for w in answer.json["withheld"]] == [
+        ("another_person", 1), ("legal_privilege", 1)]
+    shown = unescape(subject.get(f"/my/requests/{case.reference}/report").get_data(as_text=True))
+    assert "2 items were left out: 1 because it would reveal another person's personal " \
+        "information (Art. 15(4)) and 1 because it is covered by legal privilege." in shown
     withheld = [e for e in audit.events_for(case.id) if e.action == "finding.withhold"]
-    assert [e.details for e in withheld] == [{"source": "helpdesk"}]
+    assert [e.details for e in withheld] == [{"finding": ticket.id, "ground": "another_person"},
+                                             {"finding": chat.id, "ground": "legal_privilege"}]
 
 
 def test_this_is_wrong_in_the_answer_proposes_a_change_to_that_record(
