@@ -82,7 +82,7 @@ def test_the_demo_ticket_and_chat_naming_a_colleague_reach_the_answer_without_th
 
     press(subject, link(mails("ready")[0]))
     report = subject.get(f"/my/requests/{case.reference}/report.json").json
-    found = {f["value"]: f for group in report["categories"] for f in group["findings"]}
+    found = {f["value"]: f for f in report["findings"]}
     ticket = found["Transfer domain to a colleague"]["context"]["conversation"]
     chat = found["Access for a colleague"]["context"]["transcript"]
     for text in (ticket, chat):
@@ -117,7 +117,7 @@ def test_the_name_of_someone_behind_another_request_is_taken_out_of_the_subjects
 
     press(subject, link(mails("ready")[-1]))
     report = subject.get(f"/my/requests/{case.reference}/report.json").json
-    [chat] = [f for group in report["categories"] for f in group["findings"]
+    [chat] = [f for f in report["findings"]
               if f["value"] == "A referral"]
     assert chat["context"]["transcript"] == (
         f"{me.first}: {ANOTHER_PERSON} sent me.\nSupport: Welcome!")

@@ -63,7 +63,7 @@ def test_a_passage_and_a_whole_finding_are_withheld_on_their_grounds(staff_clien
     assert "our lawyer Dr. Weiss advised on the refund" in page, "staff still see it all"
     assert "Show this passage again" in page and "Put it back" in page
     answer = compile_report(db.session.get(Request, case.id))
-    [shown] = [f for group in answer["categories"] for f in group["findings"]]
+    [shown] = answer["findings"]
     assert shown["context"]["conversation"] == (
         "Sam: [withheld: legal privilege].\nSupport Team: noted.")
     assert answer["withheld"] == [{"ground": "other", "count": 1,
@@ -85,8 +85,8 @@ def test_staff_undo_what_they_withheld(staff_client, reviewed) -> None:
     assert restore(staff_client, case, second).status_code == 302
     answer = compile_report(db.session.get(Request, case.id))
     assert answer["withheld"] == [] and answer["withheld_in_part"] == []
-    assert [f["context"]["conversation"] for group in answer["categories"]
-            for f in group["findings"]] == [CONVERSATION, CONVERSATION]
+    assert [f["context"]["conversation"] for f in answer["findings"]] == [CONVERSATION,
+                                                                          CONVERSATION]
     restored = [e.details for e in audit.events_for(case.id) if e.action == "finding.restore"]
     assert restored == [{"finding": first.id}, {"finding": second.id}]
 
@@ -160,7 +160,7 @@ def test_a_passage_typed_across_lines_is_found_as_the_browser_sends_it(staff_cli
                         passage=" the refund.\r\nSupport Team ")
     assert response.status_code == 302
     answer = compile_report(db.session.get(Request, case.id))
-    assert answer["categories"][0]["findings"][0]["context"]["conversation"] == \
+    assert answer["findings"][0]["context"]["conversation"] == \
         "Sam: our lawyer Dr. Weiss advised on [withheld: trade secret]: noted."
 
 
