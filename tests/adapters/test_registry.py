@@ -30,8 +30,8 @@ def billing(folder: Path, **settings: object) -> dict[str, object]:
     ("source", "message"),
     [
         ({"adapter": "ldap", "register": REGISTER},
-         "Source 'crm', setting 'adapter': no adapter 'ldap' (known: csv, kayako, matomo, sql, "
-         "whmcs)."),
+         "Source 'crm', setting 'adapter': no adapter 'ldap' (known: csv, dsr, kayako, matomo, "
+         "sql, whmcs)."),
         ({"adapter": "sql", "register": {**REGISTER, "purposes": []}},
          "Source 'crm', setting 'register.purposes': List should have at least 1 item"),
         ({"adapter": "sql"}, "Source 'crm', setting 'register': Field required."),
