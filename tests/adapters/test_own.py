@@ -2,6 +2,8 @@
 their reasons, the e-mails dsr sent them (no working link in them) and their sign-ins; never
 another person's request, never a disclosure."""
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 
@@ -15,6 +17,7 @@ from dsr.adapters import SubjectIdentity
 from dsr.adapters.registry import OWN, OWN_TITLE, configured
 from dsr.categories import Category
 from dsr.corrections import Proposal
+from dsr.demo import sources as demo
 from dsr.extensions import db
 from dsr.models import FoundItem, OutboxMessage, Request, SubjectSignIn
 from dsr.subjects import intake
@@ -159,3 +162,16 @@ def test_sources_without_dsrs_own_register_entry_stop_start_up(sqlite_url: str) 
     with pytest.raises(ConfigError, match="DSR_REGISTER, setting 'legal_basis'"):
         create_app(config_for(sqlite_url) | {"SOURCES": sources, "DSR_REGISTER": {
             k: v for k, v in DEMO_REGISTER.items() if k != "legal_basis"}})
+
+
+def test_sources_may_declare_dsr_themselves_and_the_register_lists_it_once(
+    sqlite_url: str
+) -> None:
+    own = {"adapter": "dsr", "title": "Our request desk",
+           "register": DEMO_REGISTER | {"purposes": ["Answering your requests"]}}
+    for app in app_on(sqlite_url, SOURCES={OWN: own}, CONTROLLER=demo.CONTROLLER):
+        assert configured()[OWN].title == "Our request desk"
+        result = app.test_cli_runner().invoke(args=["register", "export"])
+        assert result.exit_code == 0, result.output
+        [entry] = list(csv.DictReader(io.StringIO(result.output)))
+        assert entry["Purposes (b)"] == "Answering your requests"
