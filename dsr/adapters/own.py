@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from flask.ctx import AppContext
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -85,7 +86,8 @@ class OwnRecordsAdapter:
                                  f"({type(error).__name__}).")
         return Health(True, f"dsr's own database answered ({count} requests).")
 
-    def _context(self) -> Any:
+    def _context(self) -> AppContext:
+        """A context of its own: lookups run in collection's threads, which have none."""
         if self._app is None:
             raise SourceUnavailable(f"{self.name}: the adapter is bound to no app.")
         return self._app.app_context()
@@ -185,7 +187,8 @@ class OwnRecordsAdapter:
         for message, reference in rows:
             context = {"subject": self._without_tokens(message.subject),
                        "to": message.to_address, "written": when(message.created_at),
-                       "sent": when(message.sent_at, "not yet")}
+                       "sent": when(message.sent_at,
+                                    "never" if message.state == "failed" else "not yet")}
             if reference:
                 context["request"] = reference
             found.append(Finding(Category.MESSAGE, "E-mail this service sent you",
