@@ -62,12 +62,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_sources(app: Flask) -> None:
     """Build every configured source's adapter; a misconfigured one stops start-up."""
-    from dsr.adapters.registry import build_sources
-    from dsr.demo.sources import demo_sources
+    from dsr.adapters.registry import sources_for
+    from dsr.demo.sources import DSR_REGISTER, demo_sources
 
-    config = app.config["SOURCES"] or (demo_sources(app.instance_path) if app.config["DEMO"]
-                                       else {})
-    app.extensions["dsr.sources"] = build_sources(config, app.config["ADAPTER_ENTRY_POINTS"])
+    demo = app.config["DEMO"]
+    config = app.config["SOURCES"] or (demo_sources(app.instance_path) if demo else {})
+    register = app.config["DSR_REGISTER"] or (DSR_REGISTER if demo else None)
+    app.extensions["dsr.sources"] = sources_for(app, config, register)
 
 
 class IdConverter(IntegerConverter):

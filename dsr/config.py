@@ -47,8 +47,9 @@ PROXY_FIX_X_FOR = 0
 # "register": {...}}}; see README.md, "Sources". Secrets as {"env": "VARIABLE"}.
 SOURCES: dict[str, object] = {}
 # The controller of the processing register (GDPR Art. 30(1)(a)): {"name", "contact", "dpo"},
-# and dsr's own processing of the requests it handles, as a register entry like a source's.
-# `flask register export` needs both; with DEMO the demo company's are used.
+# and dsr's own processing of the requests it handles, as a register entry like a source's:
+# the entry of the source "dsr" (dsr's own records, a source of every answer), required once
+# SOURCES is set. `flask register export` needs both; with DEMO the demo company's are used.
 CONTROLLER: dict[str, str] | None = None
 DSR_REGISTER: dict[str, object] | None = None
 # How long collection waits for one source before recording it as failed (seconds).

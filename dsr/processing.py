@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dsr.adapters.registry import RegisterEntry, configured
+from dsr.adapters.registry import OWN, RegisterEntry, configured
 from dsr.demo import sources as demo
 from dsr.settings import ConfigError
 
@@ -54,16 +54,19 @@ def _declared(setting: str, demo_value: dict[str, Any]) -> dict[str, Any]:
 def record() -> list[dict[str, str]]:
     """Every entry of the record, one per processing, each field as text ("" where the law
     asks for a field only where it applies). Raises ConfigError for what is not declared."""
+    sources = configured()
     try:
         controller = Controller.model_validate(_declared("CONTROLLER", demo.CONTROLLER))
-        own = RegisterEntry.model_validate(_declared("DSR_REGISTER", demo.DSR_REGISTER))
+        # dsr's own processing is its source's entry, once; declared apart while it has none.
+        own = sources[OWN].register if OWN in sources else RegisterEntry.model_validate(
+            _declared("DSR_REGISTER", demo.DSR_REGISTER))
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise ConfigError(f"the register's {where}: {first['msg']}") from None
     entries = {"Requests about personal information (dsr)": own} | {
         f"{name} ({source.register.purposes[0]})": source.register
-        for name, source in sorted(configured().items())}
+        for name, source in sorted(sources.items()) if name != OWN}
     return [_row(processing, controller, entry) for processing, entry in entries.items()]
 
 

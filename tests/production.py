@@ -27,6 +27,7 @@ from dsr.demo.standins.whmcs import create_whmcs
 from dsr.extensions import db
 from tests import servers
 from tests.fixtures.company import (
+    DEMO_REGISTER,
     KAYAKO_KEY,
     KAYAKO_SECRET,
     MATOMO_TOKEN,
@@ -52,6 +53,7 @@ def settings_for(database_url: str, redis: servers.Redis, public_url: str,
         "JOBS_URL": redis.url(1),
         "PUBLIC_URL": public_url,
         "SOURCES": sources,
+        "DSR_REGISTER": DEMO_REGISTER,
         "SOURCE_TIMEOUT": 3,
         # A claim older than this is a dead consumer's: short, so the fault tests wait little.
         "JOB_LEASE_SECONDS": 5,

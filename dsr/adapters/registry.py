@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from dsr.adapters import AdapterConfigError, SourceAdapter
@@ -25,7 +25,11 @@ BUILTINS = {
     "matomo": "dsr.adapters.matomo:MatomoAdapter",
     "kayako": "dsr.adapters.kayako:KayakoAdapter",
     "whmcs": "dsr.adapters.whmcs:WhmcsAdapter",
+    "dsr": "dsr.adapters.own:OwnRecordsAdapter",
 }
+# dsr's own records about the subject: a source of every instance, under this name.
+OWN = "dsr"
+OWN_TITLE = "This request service (dsr)"
 ENTRY_POINT_GROUP = "dsr.adapters"
 
 
@@ -169,6 +173,42 @@ def build_sources(config: Mapping[str, Any], include_installed: bool) -> dict[st
         except AdapterConfigError as error:
             raise ConfigError(f"Source {name!r}: {error}") from None
         sources[name] = Source(name, adapter, spec.entry, spec.identifies, spec.title or name)
+    return sources
+
+
+def with_own_records(config: Mapping[str, Any], register: Mapping[str, Any] | None
+                     ) -> dict[str, Any]:
+    """The SOURCES setting with dsr's own records as the source "dsr", its register entry
+    DSR_REGISTER, unless SOURCES names a source "dsr" itself. Sources without dsr's own entry
+    would give answers that leave out what dsr holds: ConfigError says what to set."""
+    if OWN in config:
+        return dict(config)
+    if not register:
+        if not config:
+            return {}  # nothing is answered from: an instance being set up, say
+        raise ConfigError("DSR_REGISTER is not set: dsr's own records about the subject are "
+                          "a source of every answer, and need its register entry (see "
+                          "README.md, \"Sources\").")
+    try:
+        RegisterEntry.model_validate(register)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"DSR_REGISTER, setting {where!r}: {first['msg']}.") from None
+    return {OWN: {"adapter": "dsr", "title": OWN_TITLE, "register": dict(register)},
+            **config}
+
+
+def sources_for(app: Flask, config: Mapping[str, Any], register: Mapping[str, Any] | None
+                ) -> dict[str, Source]:
+    """Build the app's sources, dsr's own records among them, and bind to the app each
+    adapter that reads it (one with `init_app`)."""
+    sources = build_sources(with_own_records(config, register),
+                            bool(app.config["ADAPTER_ENTRY_POINTS"]))
+    for source in sources.values():
+        bind = getattr(source.adapter, "init_app", None)
+        if bind is not None:
+            bind(app)
     return sources
 
 

@@ -47,7 +47,7 @@ DSR_REGISTER = {
     "legal_basis": "Legal obligation (GDPR Art. 6(1)(c) with Art. 12-22 and 30)",
     "subjects": ["People who make a request", "Subjects of an authority's request"],
     "categories": ["name", "email", "ip", "address", "phone", "company", "id_details",
-                   "bank_details", "visit", "ticket", "chat"],
+                   "bank_details", "visit", "ticket", "chat", "record", "message", "sign_in"],
     "retention": "As long as the request is handled, and as long as it must be proved after",
     "recipients": [],
     "origin": "Given by the requester; copied from the company's systems to answer",

@@ -28,7 +28,7 @@ def test_every_source_is_asked_and_what_they_found_is_stored(company_app, compan
     case = make_request("access", "collecting", email=me.email)
     runs = collection.collect(case, actor=STAFF)
     assert states(runs) == {"analytics": "done", "billing": "done", "chats": "done",
-                            "helpdesk": "done"}
+                            "dsr": "done", "helpdesk": "done"}
     stored = db.session.execute(select(FoundItem).where(FoundItem.request_id == case.id)
                                 ).scalars().all()
     assert {(i.source, i.category) for i in stored} >= {
@@ -36,7 +36,7 @@ def test_every_source_is_asked_and_what_they_found_is_stored(company_app, compan
         ("helpdesk", Category.TICKET.value)}
     assert all(runs[s].findings == sum(1 for i in stored if i.source == s) for s in runs)
     actions = [e.action for e in audit.events_for(case.id)]
-    assert actions.count("collection.source_done") == 4
+    assert actions.count("collection.source_done") == 5
     assert audit.verify().intact
 
 
@@ -189,6 +189,7 @@ def test_on_the_queue_every_source_is_asked_once_and_the_request_moves_on(
     db.session.commit()
     db.session.expire_all()
     assert {name: (run.state, run.attempts) for name, run in collection.runs_of(case).items()
-            } == {name: ("done", 1) for name in ("analytics", "billing", "chats", "helpdesk")}
+            } == {name: ("done", 1)
+                  for name in ("analytics", "billing", "chats", "dsr", "helpdesk")}
     assert case.state == "in_review"
-    assert [e.action for e in audit.events_for(case.id)].count("collection.source_done") == 4
+    assert [e.action for e in audit.events_for(case.id)].count("collection.source_done") == 5

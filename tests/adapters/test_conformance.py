@@ -1,10 +1,12 @@
 """The adapter contract, executable: every adapter, built-in or third-party, passes these."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from dsr import create_app
 from dsr.adapters import (
     CorrectableAdapter,
     Finding,
@@ -13,10 +15,14 @@ from dsr.adapters import (
     SourceError,
     SubjectIdentity,
 )
+from dsr.adapters.own import OwnRecordsAdapter
 from dsr.adapters.redaction import Redaction
-from dsr.adapters.registry import BUILTINS, load_factory
+from dsr.adapters.registry import BUILTINS, OWN, configured, load_factory
 from dsr.categories import Category
-from tests.fixtures.company import AdapterCase
+from dsr.extensions import db
+from dsr.subjects import intake
+from tests.fixtures.company import DEMO_REGISTER, AdapterCase
+from tests.fixtures.databases import app_on, config_for
 
 # Each case and the adapter it exercises; every built-in must have at least one.
 CASES = {
@@ -31,7 +37,33 @@ CASES = {
     "matomo_case": "matomo",
     "kayako_case": "kayako",
     "example_case": "newsletter",
+    "own_case": "dsr",
 }
+
+
+@pytest.fixture
+def own_records_app(sqlite_url: str) -> Iterator[Flask]:
+    """An app that declares dsr's own register entry, so that dsr is one of its sources."""
+    yield from app_on(sqlite_url, DSR_REGISTER=DEMO_REGISTER)
+
+
+@pytest.fixture
+def own_case(own_records_app: Flask, tmp_path: Path) -> AdapterCase:
+    """dsr's own records: Rosa's access request, beside Otto's."""
+    intake.submit("access", "otto@example.com", "Otto Other", "Otto's own words", None)
+    intake.submit("access", "rosa@example.com", "Rosa Roth", "Rosa's words", None)
+    db.session.commit()
+    unreachable = config_for(f"sqlite:///{tmp_path / 'no-such-folder' / 'dsr.sqlite'}")
+
+    def broken() -> SourceAdapter:
+        adapter = OwnRecordsAdapter(OWN, {})
+        adapter.init_app(create_app(unreachable))
+        return adapter
+
+    return AdapterCase(
+        adapter=configured()[OWN].adapter, subject=SubjectIdentity.of("rosa@example.com"),
+        expected={(Category.MESSAGE, "Rosa's words")},
+        foreign={"otto@example.com", "Otto's own words"}, broken=broken)
 
 
 @pytest.fixture(params=sorted(CASES))

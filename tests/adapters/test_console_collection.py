@@ -48,7 +48,7 @@ def test_start_collection_asks_every_source_and_moves_on_to_review(
     assert db.session.get(Request, case.id).state == "in_review"
     for source in ("billing", "analytics", "helpdesk", "chats"):
         assert f"<td>{source}</td>" in page
-    assert page.count(">done</span>") == 4
+    assert page.count(">done</span>") == 5, "the four systems and dsr's own records"
     assert me.phone in page and "Website visits" in page
     assert "an IP address of this subject was also used by other accounts" in page
 
@@ -76,7 +76,7 @@ def test_a_failed_source_shows_its_error_and_is_asked_again_alone(
     assert db.session.get(Request, case.id).state == "in_review"
     starts = [e.details["sources"] for e in audit.events_for(case.id)
               if e.action == "collection.started"]
-    assert starts == [["analytics", "billing", "chats", "helpdesk"], ["helpdesk"]]
+    assert starts == [["analytics", "billing", "chats", "dsr", "helpdesk"], ["helpdesk"]]
 
 
 def test_id_details_are_masked_until_revealed_and_the_reveal_is_audited(

@@ -30,8 +30,8 @@ def billing(folder: Path, **settings: object) -> dict[str, object]:
     ("source", "message"),
     [
         ({"adapter": "ldap", "register": REGISTER},
-         "Source 'crm', setting 'adapter': no adapter 'ldap' (known: csv, kayako, matomo, sql, "
-         "whmcs)."),
+         "Source 'crm', setting 'adapter': no adapter 'ldap' (known: csv, dsr, kayako, matomo, "
+         "sql, whmcs)."),
         ({"adapter": "sql", "register": {**REGISTER, "purposes": []}},
          "Source 'crm', setting 'register.purposes': List should have at least 1 item"),
         ({"adapter": "sql"}, "Source 'crm', setting 'register': Field required."),
@@ -78,8 +78,8 @@ def test_a_mapping_file_that_is_not_yaml_is_named(tmp_path: Path) -> None:
 
 
 def test_the_app_refuses_to_start_with_a_misconfigured_source(sqlite_url: str) -> None:
-    config = config_for(sqlite_url) | {"SOURCES": {"crm": {"adapter": "ldap",
-                                                           "register": REGISTER}}}
+    config = config_for(sqlite_url) | {"DSR_REGISTER": REGISTER, "SOURCES": {
+        "crm": {"adapter": "ldap", "register": REGISTER}}}
     with pytest.raises(ConfigError, match="Source 'crm', setting 'adapter'"):
         create_app(config)
 
@@ -99,7 +99,7 @@ def test_installed_adapters_load_only_when_entry_points_are_allowed(
 @pytest.fixture
 def sources_app(demo_company, sqlite_url: str):
     folder, people = demo_company
-    app = create_app(config_for(sqlite_url) | {"SOURCES": {
+    app = create_app(config_for(sqlite_url) | {"DSR_REGISTER": REGISTER, "SOURCES": {
         "billing": billing(folder),
         "missing": billing(folder / "nowhere"),
     }})
@@ -125,7 +125,8 @@ def test_sources_check_warns_of_searched_columns_without_an_index(
     connection = sqlite3.connect(copy)
     connection.execute("DROP INDEX tblclients_email")
     connection.close()
-    app = create_app(config_for(sqlite_url) | {"SOURCES": {"billing": billing(tmp_path)}})
+    app = create_app(config_for(sqlite_url) | {"DSR_REGISTER": REGISTER,
+                                               "SOURCES": {"billing": billing(tmp_path)}})
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["sources", "check"])
         db.engine.dispose()

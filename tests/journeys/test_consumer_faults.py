@@ -73,14 +73,15 @@ def test_a_consumer_killed_in_the_middle_of_a_lookup_loses_nothing(production) -
     after = runs(production, reference)
     assert after["billing"] == ("done", 2), "asked again, in a new attempt of the same run"
     assert {name: run for name, run in after.items() if name != "billing"} == {
-        "analytics": ("done", 1), "helpdesk": ("done", 1), "chats": ("done", 1)}
+        "analytics": ("done", 1), "helpdesk": ("done", 1), "chats": ("done", 1),
+        "dsr": ("done", 1)}
     review = staff.page(page)
     assert "Transfer domain" in review or me.email in review
     [(done,)] = production.sql(
         "SELECT count(*) FROM audit_events JOIN requests ON requests.id = "
         "audit_events.request_id WHERE reference = %s AND action = 'collection.source_done'",
         reference)
-    assert done == 4, "each source's answer recorded once"
+    assert done == 5, "each source's answer recorded once (dsr's own records too)"
     production.verify_audit()
 
 
