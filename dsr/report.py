@@ -192,7 +192,8 @@ def current(report: dict[str, Any]) -> dict[str, Any]:
     findings = [{**f, "n": n, "date": dated(f.get("context", {}))}
                 for n, f in enumerate(f for group in report["categories"]
                                       for f in group["findings"])]
-    systems = [{**s, "title": s["name"], "found": s.get("findings", 0)}
+    systems = [{**s, "title": s["name"], "found": s.get("findings", 0),
+                "searched_with": s.get("searched_with", [])}
                for s in report.get("sources", [])]
     dates = sorted(f["date"] for f in findings if f["date"])
     withheld = report.get("withheld", 0)
@@ -235,12 +236,15 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
     return {"held": held, "empty": empty, "unsearched": unsearched}
 
 
+_NUMBER = re.compile(r"[+-]?[\d .()/-]+")
+
+
 def _cell(value: Any) -> str:
-    """A value a spreadsheet shows as text, never runs as a formula (CSV injection): a leading
-    =, @, tab or return, or a + or - before something other than a digit, gets a quote."""
+    """A value a spreadsheet shows as text, never runs as a formula (CSV injection): a cell
+    that begins with =, +, -, @, a tab or a return gets a quote, unless it is a number as a
+    person writes one (a telephone number, say)."""
     text = str(value)
-    if text[:1] in ("=", "@", "\t", "\r") or (
-            text[:1] in ("+", "-") and not text[1:2].isdigit() and text[1:2] != " "):
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 

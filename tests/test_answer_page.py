@@ -99,13 +99,17 @@ def test_the_csv_carries_each_systems_facts_and_runs_no_formula(company_app, rev
     from dsr.models import FoundItem
     item = db.session.query(FoundItem).filter_by(request_id=case.id, category="name").first()
     item.value = "=HYPERLINK(\"http://evil.example\")"
+    other = db.session.query(FoundItem).filter_by(request_id=case.id, category="address").first()
+    other.value = "+49+cmd|' /C calc'!A0"
     db.session.commit()
     subject, me, case = _released(company_app, reviewed)
     rows = list(csv.DictReader(io.StringIO(
         subject.get(f"/my/requests/{case.reference}/report.csv").get_data(as_text=True))))
     assert {row["system"] for row in rows} >= {"Customer accounts and billing (WHMCS)"}
     assert all(row["legal basis"] and row["kept"] for row in rows)
-    assert "'=HYPERLINK(\"http://evil.example\")" in [row["value"] for row in rows]
+    values = [row["value"] for row in rows]
+    assert "'=HYPERLINK(\"http://evil.example\")" in values
+    assert "'+49+cmd|' /C calc'!A0" in values, "a number in front does not get a formula by"
     assert me.phone in [row["value"] for row in rows], "a telephone number stays as it is"
 
 

@@ -25,6 +25,8 @@ from dsr.categories import Category
 
 # PrivacyManager.findDataSubjects reads Live.getLastVisitsDetails, which stops at 401 visits.
 CAP = 401
+# What would let whoever holds it search out the rest of a browser's visits.
+BEARER = frozenset({"visitor ID", "device fingerprint (a hash)"})
 PAGES_KEY = "log_action_log_link_visit_action_idaction_url"
 Visit = dict[str, Any]
 
@@ -68,13 +70,24 @@ class Release:
     subject: SubjectIdentity
     visits: dict[tuple[str, str], Visit] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Visits kept on something stronger than an address the requester typed.
+    proven: set[tuple[str, str]] = field(default_factory=set)
 
-    def keep(self, found: list[Visit], anonymous: bool = True) -> None:
+    def keep(self, found: list[Visit], anonymous: bool = True, typed: bool = False) -> None:
         """Keep the visits of the subject's accounts, and the anonymous ones if allowed."""
         for visit in found:
             owner = _owner(visit)
             if (owner in self.subject.customer_ids) if owner else anonymous:
-                self.visits[(str(visit["idSite"]), str(visit["idVisit"]))] = visit
+                key = (str(visit["idSite"]), str(visit["idVisit"]))
+                self.visits[key] = visit
+                if not typed:
+                    self.proven.add(key)
+
+    def on_typed_address(self) -> set[tuple[str, str]]:
+        """The visits kept only because of an address the requester gave: their visitor ID
+        and device fingerprint are left out, so that knowing someone's address never hands
+        over what would then open the rest of their visits."""
+        return set(self.visits) - self.proven
 
     def account_ip(self, found: list[Visit]) -> None:
         """Visits from an address tied to the subject's account."""
@@ -107,7 +120,7 @@ class Release:
         if others or len(strangers) > (0 if self.subject.visitor_ids else 1):
             self.warnings.append(f"{self.source}: {IDENTIFICATION}{SHARED_CLAIM}")
             return
-        self.keep(inside)
+        self.keep(inside, typed=True)
 
 
 class MatomoAdapter:
@@ -173,11 +186,13 @@ class MatomoAdapter:
             release.claimed(claim, self.find(f"visitIp=={claim.address}", warnings))
         findings: list[Finding] = []
         keys = sorted(release.visits, key=lambda k: (int(k[0]), int(k[1])))
+        typed = release.on_typed_address()
         for start in range(0, len(keys), self.batch):
-            findings += self._export(keys[start : start + self.batch])
+            findings += self._export(keys[start : start + self.batch], typed)
         return Findings(findings, list(dict.fromkeys(warnings)))
 
-    def _export(self, keys: list[tuple[str, str]]) -> list[Finding]:
+    def _export(self, keys: list[tuple[str, str]], typed: set[tuple[str, str]]
+                ) -> list[Finding]:
         params = {}
         for i, (site, visit) in enumerate(keys):
             params[f"visits[{i}][idsite]"] = site
@@ -194,6 +209,8 @@ class MatomoAdapter:
         findings, ips = [], defaultdict(list)
         for row in export["log_visit"]:
             details = context(row, pages.get(str(row["idvisit"]), []), names)
+            if (str(row["idsite"]), str(row["idvisit"])) in typed:
+                details = {k: v for k, v in details.items() if k not in BEARER}
             findings.append(Finding(
                 Category.VISIT, "Website visit",
                 f"Visit on {details['date']} at {details['time']}", self.name,

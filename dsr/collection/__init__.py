@@ -263,7 +263,9 @@ def record(request: Request, source: Source, run: SourceRun, subject: SubjectIde
     run.identity = _identity(source, findings)
     if keep is not None:
         findings = [f for f in findings if keep(f)]
-    _store(request, name, findings, _redaction(request, subject, findings))
+    _store(request, name, findings,
+           None if getattr(source.adapter, "told_already", False)
+           else _redaction(request, subject, findings))
     run.state, run.findings, run.warnings = "done", len(findings), warnings
     audit.record("collection.source_done", actor=actor, request_id=request.id,
                  source=name, count=len(findings))
@@ -303,11 +305,13 @@ def _other_people(request: Request) -> set[str]:
     return {name for name in (*given, *held) if name}
 
 
-def _store(request: Request, source: str, findings: list[Finding], redaction: Redaction
-           ) -> None:
+def _store(request: Request, source: str, findings: list[Finding],
+           redaction: Redaction | None) -> None:
     """Replace what `source` found for the request with `findings`, other people taken out
-    of their free text (GDPR Art. 15(4))."""
-    findings = [redaction.finding(f) for f in findings]
+    of their free text (GDPR Art. 15(4)) unless the source holds only what the subject wrote
+    or was sent (its `told_already`)."""
+    if redaction is not None:
+        findings = [redaction.finding(f) for f in findings]
     db.session.execute(
         delete(FoundItem).where(FoundItem.request_id == request.id, FoundItem.source == source)
     )

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from dsr import audit, engine
 from dsr.actors import Actor
 from dsr.adapters import Finding, SubjectIdentity
-from dsr.adapters.registry import configured
+from dsr.adapters.registry import OWN, configured
 from dsr.categories import Category
 from dsr.collection import found_items
 from dsr.database import utcnow
@@ -150,7 +150,9 @@ def scope(request: Request) -> tuple[SubjectIdentity, Any]:
     start, end = record.approved_from, record.approved_to
 
     def keep(finding: Finding) -> bool:
-        if finding.category not in categories:
+        # dsr's own records of the person (their requests to the privacy team) are not
+        # the traffic or content an authority may ask the provider for.
+        if finding.category not in categories or finding.source == OWN:
             return False
         if finding.category in UNDATED or (start is None and end is None):
             return True

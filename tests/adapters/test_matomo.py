@@ -217,6 +217,13 @@ def test_an_address_only_the_visitor_used_releases_their_visits_in_the_days_give
     found = adapter(matomo_server).lookup(visitor)
     assert released(found) == inside, "only the visits inside the days given"
     assert found.warnings == []
+    visits = [f for f in found if f.category == Category.VISIT]
+    assert not [f for f in visits if company.VISITOR_ID in str(dict(f.context))], \
+        "knowing an address never hands over the browser's ID, which would open the rest"
+    assert not [f for f in visits if "device fingerprint (a hash)" in f.context]
+    browser = SubjectIdentity.of(company.VISITOR_EMAIL, visitor_ids=[company.VISITOR_ID])
+    assert any(f.context.get("visitor ID") == company.VISITOR_ID
+               for f in adapter(matomo_server).lookup(browser)), "the browser's own ID shows"
 
 
 @pytest.mark.parametrize("who", ["anonymous browsers", "a customer account"])

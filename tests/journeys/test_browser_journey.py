@@ -214,7 +214,7 @@ def test_legal_disclose_a_court_order_narrowed_and_gagged_then_the_subject_is_to
     open_latest_mail(page, live_company, "Your answer is ready")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("link", name="Read your answer").click()
-    expect(page.get_by_role("heading", name="What CloudToko holds on you")).to_be_visible()
+    expect(page.get_by_role("heading", name="What we hold about you")).to_be_visible()
     expect(page.get_by_text(authority)).to_have_count(0)
 
     db.session.execute(update(Disclosure).values(gag_until=date.today()))
