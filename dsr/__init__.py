@@ -81,6 +81,7 @@ class IdConverter(IntegerConverter):
 def register_blueprints(app: Flask) -> None:
     """Mount the web and API blueprints."""
     app.url_map.converters["id"] = IdConverter
+    from dsr.admin.views import blueprint as admin
     from dsr.api.views import blueprint as api
     from dsr.auth.views import blueprint as auth
     from dsr.console.review import blueprint as review
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(console)
     app.register_blueprint(review)
     app.register_blueprint(legal)
+    app.register_blueprint(admin)
     # The API authenticates with bearer tokens, never with the session cookie, so a forged
     # cross-site form cannot use it: CSRF tokens have nothing to protect there.
     csrf.exempt(api)

@@ -78,11 +78,21 @@ def test_a_missing_role_gets_a_clear_403_page(client: FlaskClient, users, email:
     assert "Not allowed" in page
     assert "This page needs the role staff." in page
     home = client.get("/staff/")
-    if email.startswith("legal"):  # legal's home is their register
-        assert home.headers["Location"] == "/legal/"
-    else:
-        assert "Signed in" in home.get_data(as_text=True)
-        assert "Queue</a>" not in home.get_data(as_text=True)
+    # Legal's home is their register, an admin's the admin pages; neither sees the queue.
+    landing = "/legal/" if email.startswith("legal") else "/admin/"
+    assert home.headers["Location"] == landing
+    page = client.get(landing).get_data(as_text=True)
+    assert "Queue</a>" not in page
+    if landing == "/admin/":
+        assert "<h1>Administration</h1>" in page
+        assert client.get("/legal/").status_code == 403
+
+
+def test_only_an_admin_reaches_the_admin_pages(client: FlaskClient, users) -> None:
+    sign_in(client, "staff@example.org")
+    response = client.get("/admin/")
+    assert response.status_code == 403
+    assert "This page needs the role admin." in response.get_data(as_text=True)
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:

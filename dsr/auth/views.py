@@ -27,12 +27,14 @@ def _safe_next(target: str | None) -> str:
 @blueprint.route("/")
 @login_required
 def home() -> str | Response:
-    """Send staff to the queue and legal to the disclosure register; tell other roles what
-    the console holds for them."""
+    """Send staff to the queue, legal to the disclosure register and admins to their pages;
+    tell other roles what the console holds for them."""
     if current_user.has_role("staff"):
         return redirect(url_for("console.queue"))
     if current_user.has_role("legal"):
         return redirect(url_for("legal.index"))
+    if current_user.has_role("admin"):
+        return redirect(url_for("admin.index"))
     return render_template("auth/home.html")
 
 
