@@ -95,6 +95,8 @@ MAIL_TIMEOUT = 10
 # `flask outbox send` catch up.
 OUTBOX_DELIVER_AFTER_COMMIT = True
 OUTBOX_MAX_ATTEMPTS = 10
+# A message claimed by a sender that died is sent by another once this much time has passed.
+OUTBOX_SENDING_LEASE_SECONDS = 600
 # The address people reach dsr at, for links in e-mails.
 PUBLIC_URL = "http://127.0.0.1:5000"
 
@@ -135,3 +137,8 @@ MAX_CONTENT_LENGTH = 32_000_000
 
 # Rows per page in the staff queue and the API's lists.
 PAGE_SIZE = 50
+
+# Policy-change notices: when a version is published, every customer that the identifying
+# sources list (their `customers()`) is e-mailed once, at most POLICY_NOTICE_RATE messages a
+# minute so that the company's mail server is not flooded.
+POLICY_NOTICE_RATE = 60

@@ -6,7 +6,7 @@ An adapter is any object with a `name`, a `lookup(subject)` that returns Finding
 factory `(name, settings) -> adapter` in the `dsr.adapters` entry-point group.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol, runtime_checkable
@@ -18,6 +18,8 @@ __all__ = [
     "Category",
     "ClaimedIp",
     "CorrectableAdapter",
+    "Customer",
+    "CustomerListing",
     "Finding",
     "Findings",
     "Health",
@@ -131,6 +133,15 @@ class Finding:
     context: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
+@dataclass(frozen=True)
+class Customer:
+    """A customer as a source lists them for a notice: where they are written to, and since
+    when they are a customer, where the source says."""
+
+    email: str
+    since: date | None = None
+
+
 class Findings(list[Finding]):
     """What a lookup may return when it has something to say besides its findings."""
 
@@ -196,6 +207,16 @@ class CorrectableAdapter(SourceAdapter, Protocol):
     def correct(self, ref: RecordRef, changes: Mapping[Category, str]) -> None:
         """Write `changes` to the record `ref` points at; raise SourceNotWritable when the
         source does not take this change, SourceError when writing it failed."""
+        ...
+
+
+@runtime_checkable
+class CustomerListing(SourceAdapter, Protocol):
+    """An adapter that can list every customer of its source (an identifying one)."""
+
+    def customers(self) -> Iterator[Customer]:
+        """Yield every current customer, page by page as the source gives them: never
+        read the whole list into memory."""
         ...
 
 

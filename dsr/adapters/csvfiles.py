@@ -1,14 +1,16 @@
 """The csv adapter: a folder of CSV exports (one file per mapped table), read-only."""
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from dsr.adapters import (
     AdapterConfigError,
+    Customer,
     Finding,
     Health,
+    SourceError,
     SourceReplyInvalid,
     SourceUnavailable,
     SubjectIdentity,
@@ -17,6 +19,8 @@ from dsr.adapters.mapping import (
     Conditions,
     TableSpec,
     check_schema,
+    customer_columns,
+    listed_customer,
     load_mapping,
     mapped_findings,
 )
@@ -104,6 +108,25 @@ class CsvAdapter:
     def lookup(self, subject: SubjectIdentity) -> list[Finding]:
         """Return the subject's mapped rows as findings."""
         return mapped_findings(self.name, self.mapping, self, subject)
+
+    def customers(self) -> Iterator[Customer]:
+        """Every row of the subject table's file with an address, read as a stream."""
+        spec = self.mapping.subject
+        try:
+            customer_columns(spec)
+        except AdapterConfigError as error:
+            raise SourceError(f"{self.name}: {error}") from None
+        path = self._path(spec)
+        try:
+            with path.open(newline="", encoding=self.encoding) as handle:
+                for row in csv.DictReader(handle):
+                    if (customer := listed_customer(spec, row)) is not None:
+                        yield customer
+        except FileNotFoundError:
+            raise SourceUnavailable(f"{self.name}: {path.name} is missing.") from None
+        except (OSError, UnicodeDecodeError, csv.Error, KeyError) as error:
+            raise SourceReplyInvalid(f"{self.name}: {path.name} cannot be read "
+                                     f"({type(error).__name__}).") from None
 
     def check(self) -> Health:
         """Read every mapped file once."""

@@ -4,7 +4,7 @@ any depth."""
 
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from dsr.adapters import AdapterConfigError, Finding, RecordRef, SubjectIdentity
+from dsr.adapters import AdapterConfigError, Customer, Finding, RecordRef, SubjectIdentity
 from dsr.categories import Category
 
 IdentityKey = Literal["email", "customer_id", "phone", "ip"]
@@ -89,6 +89,9 @@ class TableSpec(BaseModel):
     # Match columns whose values are stored in mixed case (Alice@Example.com), compared
     # without regard to case; give each an index on lower(column).
     casefold: list[str] = []
+    # The subject table's column with the day each customer's account was opened: a notice
+    # of a policy version never goes to a customer whose account is newer than the version.
+    since: str | None = None
 
     _table = field_validator("table")(_identifier)
     _one_or_many = field_validator("keys", "joins", mode="before")(_listed)
@@ -153,8 +156,7 @@ class TableSpec(BaseModel):
         """Every column the mapping reads from this table, and `extra` ones."""
         names = [*self.keys, *self.match_columns(), *self.fields, *self.context, *self.where,
                  *(join.column for join in self.joins), *extra]
-        if self.summary:
-            names.append(self.summary)
+        names += [column for column in (self.summary, self.since) if column]
         return list(dict.fromkeys(names))
 
     def indexed_columns(self) -> list[str]:
@@ -178,6 +180,8 @@ class TableSpec(BaseModel):
             yield f"{path}.context", column
         if self.summary:
             yield f"{path}.summary", self.summary
+        if self.since:
+            yield f"{path}.since", self.since
 
 
 class TableMapping(BaseModel):
@@ -349,6 +353,43 @@ def unix_time(value: Any) -> str:
         return datetime.fromtimestamp(int(value), UTC).strftime("%Y-%m-%d %H:%M UTC")
     except (TypeError, ValueError, OverflowError):
         return _text(value)
+
+
+def customer_columns(spec: TableSpec) -> list[str]:
+    """The columns a customer is listed by: the first e-mail match, the `since` column, and
+    those of `where`."""
+    emails = spec.match.get("email", [])
+    if not emails:
+        raise AdapterConfigError("mapping.subject.match names no e-mail column: customers "
+                                 "cannot be listed")
+    return list(dict.fromkeys([emails[0], *([spec.since] if spec.since else []),
+                               *spec.where]))
+
+
+def listed_customer(spec: TableSpec, row: Mapping[str, Any]) -> Customer | None:
+    """The customer a row of the subject table names, if it has an address and its `where`
+    holds."""
+    if any(str(row[column]) != str(value) for column, value in spec.where.items()):
+        return None
+    email = _text(row[spec.match["email"][0]])
+    if not email:
+        return None
+    return Customer(email, _day(row[spec.since]) if spec.since else None)
+
+
+def _day(value: Any) -> date | None:
+    """A date column's value as a day: a date, an ISO text, or a Unix timestamp."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text), UTC).date()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
 
 
 def row_findings(source: str, spec: TableSpec, row: Mapping[str, Any]) -> list[Finding]:

@@ -191,7 +191,8 @@ class OwnRecordsAdapter:
             context = {"subject": self._without_tokens(message.subject),
                        "to": message.to_address, "written": when(message.created_at),
                        "sent": when(message.sent_at,
-                                    "never" if message.state == "failed" else "not yet")}
+                                    "never" if message.state in ("failed", "bounced")
+                                    else "not yet")}
             if reference:
                 context["request"] = reference
             found.append(Finding(Category.MESSAGE, "E-mail this service sent you",

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dsr.adapters import (
     AdapterConfigError,
+    Customer,
     Finding,
     Health,
     RecordRef,
@@ -22,6 +23,8 @@ from dsr.adapters.mapping import (
     Conditions,
     TableSpec,
     check_schema,
+    customer_columns,
+    listed_customer,
     load_mapping,
     mapped_findings,
 )
@@ -144,6 +147,26 @@ class SqlAdapter:
         except sa.exc.NoSuchTableError:
             raise SourceError(f"{self.name}: a mapped table is missing; check the mapping "
                               "against the database.") from None
+        except OperationalError as error:
+            raise SourceUnavailable(f"{self.name}: the database did not answer "
+                                    f"({type(error.orig).__name__}).") from None
+        except SQLAlchemyError as error:
+            raise SourceError(f"{self.name}: the query failed ({type(error).__name__}); "
+                              "check the mapping against the database.") from None
+
+    def customers(self) -> Iterator[Customer]:
+        """Every row of the subject table with an address, streamed from the database."""
+        spec = self.mapping.subject
+        try:
+            table = self._table(spec, customer_columns(spec))
+            with self._engine.connect() as connection:
+                result = connection.execution_options(stream_results=True, yield_per=1000) \
+                    .execute(sa.select(table))
+                for row in result.mappings():
+                    if (customer := listed_customer(spec, dict(row))) is not None:
+                        yield customer
+        except AdapterConfigError as error:
+            raise SourceError(f"{self.name}: {error}") from None
         except OperationalError as error:
             raise SourceUnavailable(f"{self.name}: the database did not answer "
                                     f"({type(error.orig).__name__}).") from None

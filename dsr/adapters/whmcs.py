@@ -3,10 +3,12 @@
 import html
 import re
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from typing import Any
 
 from dsr.adapters import (
     AdapterConfigError,
+    Customer,
     Finding,
     Health,
     RecordRef,
@@ -54,6 +56,9 @@ CARD_FIELDS = {
 # Activity by the client themselves; entries by staff carry the staff member's address.
 CLIENT_ACTORS = ("client", "sub-account")
 PAGE = 100
+# GetClients pages for a notice to every customer: fewer calls for a long list.
+CUSTOMER_PAGE = 1000
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # WHMCS writes a date that never happened as zeros ("0000-00-00 00:00:00").
 NO_DATE = re.compile(r"^[0\-: ]*$")
 LINE_END = re.compile(r"<br\s*/?>|</(?:p|div|li|tr|h\d)>", re.IGNORECASE)
@@ -321,6 +326,22 @@ class WhmcsAdapter:
             self.call("UpdateClient", {"clientid": ref.key, ref.field: value}, write=True)
         else:
             self.call("UpdateContact", {"contactid": ref.key, ref.field: value}, write=True)
+
+    def customers(self) -> Iterator[Customer]:
+        """Every client whose account is not closed, by GetClients a page at a time, with
+        the day the account was created."""
+        start = 0
+        while True:
+            reply = self.call("GetClients", {"limitstart": start, "limitnum": CUSTOMER_PAGE})
+            entries = self._entries("GetClients", reply, "clients", "client")
+            for client in entries:
+                email, created = _text(client, "email"), _date(client, "datecreated")
+                if email and _text(client, "status").lower() != "closed":
+                    yield Customer(email, date.fromisoformat(created) if ISO_DAY.fullmatch(
+                        created) else None)
+            start += len(entries)
+            if not entries or start >= self._count("GetClients", reply):
+                return
 
     def check(self) -> Health:
         """Ask WHMCS for its version with the configured credentials."""

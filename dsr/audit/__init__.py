@@ -23,7 +23,7 @@ GENESIS = "0" * 64
 DETAIL_KEYS = frozenset({
     "trigger", "from_state", "to_state", "fields", "type", "via", "rows", "user_id",
     "token_id", "roles", "source", "sources", "outcome", "count", "code", "flag", "change",
-    "category", "finding", "ground",
+    "category", "finding", "ground", "failed", "bounced",
 })
 _SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:/+\-]{0,80}")
 

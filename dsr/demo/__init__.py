@@ -3,6 +3,7 @@
 import secrets
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -18,7 +19,7 @@ from dsr.database import utcnow
 from dsr.demo import company
 from dsr.demo.sources import company_folder, ensure_company
 from dsr.extensions import db
-from dsr.models import Request, Role, User, UserRole
+from dsr.models import PolicyVersion, Request, Role, User, UserRole
 
 demo_cli = AppGroup("demo", help="Demo data for trying dsr out.")
 
@@ -141,6 +142,25 @@ def ensure_demo_disclosures() -> None:
             record.notified_at = received + timedelta(days=6)
 
 
+# The demo company's privacy policy as it stood before dsr, version 1 of the policy pages.
+POLICY = Path(__file__).with_name("privacy-policy.md")
+
+
+def ensure_demo_policy(admin: User) -> bool:
+    """Publish the demo company's policy as version 1, in force since the demo's first day,
+    unless a version is published; return whether it was."""
+    if db.session.execute(select(PolicyVersion.id).where(PolicyVersion.number.is_not(None))
+                          .limit(1)).first():
+        return False
+    db.session.add(PolicyVersion(
+        number=1, text=POLICY.read_text(encoding="utf-8"), created_by=admin.id,
+        summary="The policy as it stood when this service opened.",
+        effective_on=company.EPOCH.date(), created_at=company.EPOCH,
+        published_at=company.EPOCH, published_by=admin.id))
+    audit.record("policy.published", actor=CLI, code="v1")
+    return True
+
+
 @demo_cli.command("seed")
 @click.option("--rebuild", is_flag=True, help="Build the demo company's databases anew.")
 def seed(rebuild: bool) -> None:
@@ -153,6 +173,8 @@ def seed(rebuild: bool) -> None:
         select(User).where(User.email == f"staff@{DEMO_DOMAIN}")
     ).scalar_one()
     created = ensure_demo_requests(staff)
+    ensure_demo_policy(db.session.execute(
+        select(User).where(User.email == f"admin@{DEMO_DOMAIN}")).scalar_one())
     db.session.commit()
     click.echo(f"Demo requests created: {created}.")
     click.echo("Demo accounts (new passwords on every seed; sign in at /staff/sign-in):")

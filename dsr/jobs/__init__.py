@@ -35,17 +35,22 @@ class Busy(Exception):
 
 
 _PENDING = "dsr.jobs.pending"
+_DELAYED = "dsr.jobs.delayed"
 MAX_BACKOFF = timedelta(hours=1)
 
 
-def declare(name: str, *args: JobArg) -> int:
+def declare(name: str, *args: JobArg, delay: float = 0) -> int:
     """Record the job `name(*args)` in the caller's transaction (once, however often it is
-    declared there); it is handed to the queue after the commit. Return its id."""
+    declared there); it is handed to the queue after the commit, to run `delay` seconds
+    later. Return its id."""
     pending: dict[str, int] = db.session.info.setdefault(_PENDING, {})
     key = f"{name}{args!r}"
     if key not in pending:
         resolve(name)  # a job that cannot run is refused now, not in the consumer
         job = Job(name=name, args=list(args), state="queued")
+        if delay > 0:  # the sweep, too, waits for it to come due
+            job.handed_at = utcnow() + timedelta(seconds=delay)
+            db.session.info.setdefault(_DELAYED, {})[key] = delay
         db.session.add(job)
         db.session.flush()
         pending[key] = job.id
@@ -72,12 +77,21 @@ def hand_over(job_ids: Iterable[int]) -> None:
 
 def _after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
-    if pending:
-        hand_over(pending.values())
+    delayed: dict[str, float] = session.info.pop(_DELAYED, None) or {}
+    if not pending:
+        return
+    hand_over(job_id for key, job_id in pending.items() if key not in delayed)
+    for key, delay in delayed.items():
+        try:
+            current_app.extensions["dsr.jobs.run"].schedule(args=(pending[key],), delay=delay)
+        except Exception as error:  # the sweep hands it over once it is due
+            log.warning("job %s not scheduled (%s); the sweep will hand it over",
+                        pending[key], type(error).__name__)
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_DELAYED, None)
 
 
 def execute(job_id: int) -> bool:

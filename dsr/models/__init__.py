@@ -5,7 +5,8 @@ from dsr.models.collection import FoundItem, SourceRun
 from dsr.models.corrections import ChangeTarget, ProposedChange, RecipientNotice
 from dsr.models.disclosures import Disclosure, DisclosureDocument
 from dsr.models.jobs import Job
-from dsr.models.outbox import OutboxMessage, SubjectSignIn
+from dsr.models.outbox import OUTBOX_STATES, OutboxMessage, SubjectSignIn
+from dsr.models.policy import PolicyMailing, PolicyVersion
 from dsr.models.requests import (
     STAFF_TYPES,
     Request,
@@ -17,6 +18,7 @@ from dsr.models.requests import (
 from dsr.models.users import ApiToken, Role, User, UserRole, hash_token
 
 __all__ = [
+    "OUTBOX_STATES",
     "STAFF_TYPES",
     "ApiToken",
     "AuditEvent",
@@ -27,6 +29,8 @@ __all__ = [
     "FoundItem",
     "Job",
     "OutboxMessage",
+    "PolicyMailing",
+    "PolicyVersion",
     "ProposedChange",
     "RecipientNotice",
     "Request",

@@ -3,22 +3,35 @@ and delivered afterwards, so that an SMTP outage delays a message but never lose
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dsr.database import Base, UTCDateTime, utcnow
+
+# pending -> sending (claimed by one sender) -> sent; or failed after OUTBOX_MAX_ATTEMPTS;
+# or bounced: the server refused the address for good (a 5xx answer), not tried again.
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "bounced")
+_LISTED = and_(text("mailing_id IS NOT NULL"), text("to_address <> ''"))
 
 
 class OutboxMessage(Base):
     """One e-mail: pending until an SMTP server accepts it, then sent."""
 
     __tablename__ = "outbox_messages"
+    # A mailing writes one message per address: a listing run again after a crash adds none.
+    __table_args__ = (
+        Index("uq_outbox_messages_mailing_address", "mailing_id", "to_address", unique=True,
+              sqlite_where=_LISTED, postgresql_where=_LISTED),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("requests.id", ondelete="CASCADE"), index=True
     )
+    # The policy notice this message belongs to; those are sent by their mailing, at its rate.
+    mailing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("policy_mailings.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))

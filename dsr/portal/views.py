@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import update
 
 from dsr import audit, engine
+from dsr import policy as privacy_policy
 from dsr.actors import SUBJECT
 from dsr.corrections import TO_APPLY, writeback
 from dsr.database import changed_rows
@@ -146,3 +147,24 @@ def stop_change(token: str) -> ResponseReturnValue:
     if case is not None:
         writeback.settle(case)
     return render_template("portal/stopped.html")
+
+
+@blueprint.route("/policy")
+def policy() -> str:
+    """Show the privacy policy in force, the version announced to follow it, and every
+    earlier version with its dates."""
+    current, upcoming = privacy_policy.in_force(), privacy_policy.upcoming()
+    return render_template("portal/policy.html", current=current, version=current or upcoming,
+                           upcoming=upcoming, history=privacy_policy.history(),
+                           render=privacy_policy.render)
+
+
+@blueprint.route("/policy/<int:number>")
+def policy_version(number: int) -> str:
+    """Show one published version of the privacy policy with its dates."""
+    version = privacy_policy.by_number(number)
+    if version is None:
+        abort(404, description="There is no published version of the policy by that number.")
+    return render_template("portal/policy.html", current=privacy_policy.in_force(),
+                           version=version, upcoming=privacy_policy.upcoming(),
+                           history=privacy_policy.history(), render=privacy_policy.render)

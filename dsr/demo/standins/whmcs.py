@@ -41,6 +41,20 @@ def _of_client(form: Form, key: str) -> tuple[str, str]:
     return form.get(key, ""), form.get(key, "")
 
 
+def clients(rows: Rows, form: Form) -> ResponseReturnValue:
+    """GetClients: every client, a page at a time, optionally by status."""
+    status = form.get("status", "")
+    start, size = int(form.get("limitstart", 0)), int(form.get("limitnum", 25))
+    # Read by the page, not whole: the bench lists 100,000 clients through here.
+    chunk = rows("SELECT id, firstname, lastname, companyname, email, datecreated, "
+                 "0 AS groupid, status FROM tblclients WHERE (? = '' OR status = ?) "
+                 "ORDER BY id LIMIT ? OFFSET ?", status, status, size, start)
+    total = rows("SELECT count(*) AS n FROM tblclients WHERE (? = '' OR status = ?)",
+                 status, status)[0]["n"]
+    return jsonify(result="success", totalresults=total, startnumber=start,
+                   numreturned=len(chunk), clients={"client": chunk} if chunk else "")
+
+
 def contacts(rows: Rows, form: Form) -> ResponseReturnValue:
     """GetContacts: the contacts of a client (userid)."""
     return page(rows("SELECT id, userid, firstname, lastname, email, phonenumber "
@@ -156,7 +170,8 @@ def departments(rows: Rows, form: Form) -> ResponseReturnValue:
 
 
 READERS: dict[str, Callable[[Rows, Form], ResponseReturnValue]] = {
-    "GetContacts": contacts, "GetActivityLog": activity, "GetPayMethods": pay_methods,
+    "GetClients": clients, "GetContacts": contacts, "GetActivityLog": activity,
+    "GetPayMethods": pay_methods,
     "GetInvoices": invoices, "GetInvoice": invoice, "GetClientsProducts": products,
     "GetClientsDomains": domains, "GetEmails": emails, "GetTickets": tickets,
     "GetSupportDepartments": departments,
