@@ -67,6 +67,7 @@ bench: $(VENV)/.app
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/access.py
 	$(BIN)/python bench/corrections.py
+	$(BIN)/python bench/policy.py
 
 # The production shape under load (not part of `make test`): about a minute on 2 cores.
 bench-load: $(VENV)/.test system-packages

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 import time_machine
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from dsr import policy
 from dsr.extensions import db
 from dsr.models import AuditEvent, PolicyMailing, PolicyVersion
+from dsr.policy import notices
 from tests.fixtures.people import csrf_token, sign_in
 
 TEXT = "# Our privacy policy\n\nWe keep your data safe.\n\n## Cookies\n\nOne cookie for the chat.\n"
@@ -172,3 +174,19 @@ def test_without_any_version_the_public_page_says_so(client: FlaskClient) -> Non
     assert page.status_code == 200
     assert "No version of the privacy policy has been published here yet." in \
         page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", [
+    "Client1@Example.COM", " a.b+c@sub.example.org ", "o'neil@example.ie", "ünï@example.com",
+    "bob@MÜNCHEN.de", "a@xn--mnchen-3ya.de", "a..b@example.com", "a@-x.com", "a@x",
+    ".a@example.com", "a@ex_ample.com", "", "not an address"])
+def test_a_customer_is_written_to_at_the_address_email_validator_makes_of_it(
+        typed: str) -> None:
+    """The quick path for plain addresses reads each as the validator does, so a person
+    listed twice in different spellings is told once, and what is no address is left out."""
+    try:
+        expected: str | None = validate_email(typed.strip(), check_deliverability=False) \
+            .normalized.lower()
+    except EmailNotValidError:
+        expected = None
+    assert notices._address(typed) == expected

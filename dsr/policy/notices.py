@@ -10,6 +10,7 @@ only what was not sent; it works for a slice of time and hands on to a job of it
 
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
@@ -40,6 +41,12 @@ BATCH = 500
 SLICE_SECONDS = 60
 _WAITING = ("pending", "sending")
 _LISTED = and_(text("mailing_id IS NOT NULL"), text("to_address <> ''"))
+# An ASCII dot-atom at a domain of letters, digits and inner hyphens (not punycode, which
+# validate_email writes in Unicode): valid and normalised as it stands.
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PLAIN_ADDRESS = re.compile(
+    rf"[a-z0-9!#$%&'*+/=?^_`{{|}}~-]{{1,64}}(?:\.[a-z0-9!#$%&'*+/=?^_`{{|}}~-]+)*"
+    rf"@(?:{_LABEL}\.)+[a-z]{{2,63}}")
 
 
 def listing_sources() -> list[Source]:
@@ -55,8 +62,11 @@ def _local_day(moment: datetime) -> date:
 def _address(email: str) -> str | None:
     """The address as written to, lower-cased so that one person is told once; None for
     what is no address."""
+    address = email.strip().lower()
+    if len(address) <= 254 and "xn--" not in address and _PLAIN_ADDRESS.fullmatch(address):
+        return address  # what most are: validate_email would only lower-case it
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+        return validate_email(address, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         return None
 
