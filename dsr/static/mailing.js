@@ -15,6 +15,7 @@
     var state = document.getElementById("mailing-state");
     if (p.state === "done") state.textContent = "Done: every customer listed was handled.";
     else if (p.state === "listing") state.textContent = "Listing the customers…";
+    else state.textContent = box.dataset.sending;
     return p.state !== "done";
   }
   function poll() {
