@@ -138,9 +138,10 @@ def register_commands(app: Flask) -> None:
     from dsr.engine.commands import workflows_cli
     from dsr.jobs.commands import jobs_cli
     from dsr.notify.commands import outbox_cli
+    from dsr.retention.commands import retention_cli
     from dsr.subjects.commands import requests_cli
 
     for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli,
                   outbox_cli, requests_cli, corrections_cli, disclosures_cli, jobs_cli,
-                  register_cli):
+                  register_cli, retention_cli):
         app.cli.add_command(group)

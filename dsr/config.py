@@ -71,6 +71,7 @@ JOBS_POLL_SECONDS = 0.2
 PERIODIC_JOBS = {
     "dsr.jobs.sweep": "* * * * *",
     "dsr.notify.deliver_pending": "* * * * *",
+    "dsr.retention.purge_due": "23 3 * * *",
 }
 # Load third-party adapters from the dsr.adapters entry-point group (tests switch this off).
 ADAPTER_ENTRY_POINTS = True
@@ -114,6 +115,19 @@ VISITS_KEPT_DAYS = 396
 SIGN_IN_LINK_MINUTES = 30
 SUBJECT_SESSION_MINUTES = 60
 REPORT_AVAILABLE_DAYS = 30
+
+# Retention (`flask retention report`): days each kind of record is kept once its clock
+# starts; what each rule deletes and keeps is in dsr/retention. What collection found for an
+# access request is kept for REPORT_AVAILABLE_DAYS after release (the answer as released
+# stays).
+RETENTION_DAYS = {
+    # The address, name and message of a request never confirmed, from when it lapsed.
+    "unconfirmed_requests": 30,
+    # The address and text of an e-mail, from its delivery (or its refusal for good).
+    "mail": 7,
+    # A subject's sign-in link records, from when the link was sent.
+    "sign_ins": 30,
+}
 
 # Corrections: a new e-mail address is written only after this many hours, during which the
 # old address can stop it; telephone numbers without a +code are read as numbers of this

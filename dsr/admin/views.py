@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from dsr import policy
+from dsr import policy, retention
 from dsr.actors import Actor
 from dsr.admin.forms import PolicyForm, PublishForm
 from dsr.auth import roles_required
@@ -188,3 +188,10 @@ def list_again(number: int) -> ResponseReturnValue:
     db.session.commit()
     flash("The customers are listed again; only those not yet told are added.", "success")
     return redirect(url_for("admin.published", number=number))
+
+
+@blueprint.route("/retention")
+@roles_required("admin")
+def retention_report() -> str:
+    """What each retention rule keeps, deletes, and will purge when (counts, no records)."""
+    return render_template("admin/retention.html", standings=retention.report())

@@ -61,7 +61,8 @@ class SourceRun(Base):
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     findings: Mapped[int] = mapped_column(default=0)
     # What an identifying source found that widens every other source's search (customer
-    # numbers, account IPs), kept even when the finding itself is not: purged with the request.
+    # numbers, account IPs), kept even when the finding itself is not: cleared by the
+    # `findings` retention rule (dsr/retention).
     identity: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     # What the source was searched by: identity keys and how many of each (never the values).
     searched: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
@@ -72,7 +73,8 @@ class SourceRun(Base):
 
 
 class FoundItem(Base):
-    """One finding stored for a request: personal data, purged with the request."""
+    """One finding stored for a request: personal data, deleted by the `findings` retention rule
+    once the answer has been downloadable for REPORT_AVAILABLE_DAYS."""
 
     __tablename__ = "found_items"
     __table_args__ = (Index("ix_found_items_request_source", "request_id", "source"),)

@@ -4,8 +4,8 @@ written, and the recipients told of it (GDPR Art. 16 and 19).
 Each change has its own small state, so that a slow or failing source holds back only the
 changes it is part of: proposed -> approved | rejected | withdrawn; approved -> applied, or
 failed until a retry succeeds; an approved e-mail change -> withdrawn when its old address
-stops it before anything is written. Values are personal data: they live here, purged with the
-request, and never in the audit trail.
+stops it before anything is written. Values are personal data: they live here, never in the
+audit trail; no retention rule purges them yet (README, "Retention").
 """
 
 from datetime import datetime
@@ -78,7 +78,7 @@ class ChangeTarget(Base):
     record_key: Mapped[str] = mapped_column(String(200), default="")
     record_field: Mapped[str] = mapped_column(String(64), default="")
     label: Mapped[str] = mapped_column(String(200), default="")
-    # The value the source held when staff approved: personal data, purged with the request.
+    # The value the source held when staff approved: personal data (see the module's note).
     previous_value: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)

@@ -28,6 +28,7 @@ def expire_unverified(actor: Actor = SYSTEM) -> int:
             case.verify_nonce = None
             notify.enqueue("expired", case.requester_email, "expired", request_id=case.id,
                            name=case.requester_name, hours=hours,
+                           days=current_app.config["RETENTION_DAYS"]["unconfirmed_requests"],
                            link=notify.public_url("portal.new_request"))
             db.session.commit()
             expired += 1

@@ -1,0 +1,30 @@
+"""`flask retention`: what the retention rules will purge, and when; and the purge itself."""
+
+import click
+from flask.cli import AppGroup
+
+from dsr import retention
+from dsr.actors import CLI
+
+retention_cli = AppGroup("retention", help="What dsr keeps, for how long, and the purge.")
+
+
+@retention_cli.command("report")
+def report() -> None:
+    """Per rule: how long it keeps, what it deletes and keeps, what is due now and next."""
+    for standing in retention.report():
+        rule = standing.rule
+        upcoming = (f"{standing.waiting} more, the next on {standing.next_due:%Y-%m-%d}"
+                    if standing.next_due else "none waiting")
+        click.echo(f"{rule.name} (kept {rule.days()} days): {standing.due} due now; "
+                   f"{upcoming}.\n  deletes {rule.deletes}\n  keeps {rule.keeps}")
+
+
+@retention_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Say what would be purged; delete nothing.")
+def purge(dry_run: bool) -> None:
+    """Purge what is due now (a periodic job does it every day)."""
+    counts = retention.purge(dry_run=dry_run, actor=CLI)
+    verb = "Would purge" if dry_run else "Purged"
+    for name, count in counts.items():
+        click.echo(f"{verb} {count} record(s) under {name}.")

@@ -1,0 +1,172 @@
+"""Retention: with the clock moved forward, each rule purges what is due and nothing before,
+keeps what it says it keeps, audits each purge by count and ids, never a value, and leaves
+the audit chain intact; a purge cut short is finished by the next run, nothing twice."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from dsr import retention
+from dsr.database import utcnow
+from dsr.extensions import db
+from dsr.models import AuditEvent, FoundItem, OutboxMessage, Request, SubjectSignIn
+from dsr.subjects import expiry
+from tests.factories import make_request
+from tests.fixtures.people import sign_in
+
+ADDRESS = "rosa.rivera@example.com"
+
+
+def purged_events() -> list[dict]:
+    return [details for (details,) in db.session.execute(
+        select(AuditEvent.details).where(AuditEvent.action == "retention.purged")
+        .order_by(AuditEvent.seq))]
+
+
+def assert_chain_intact_and_free_of(app: Flask, *values: str) -> None:
+    assert "chain intact" in app.test_cli_runner().invoke(args=["audit", "verify"]).output
+    for (details,) in db.session.execute(select(AuditEvent.details)):
+        assert not any(value in str(details) for value in values)
+
+
+def test_an_unconfirmed_request_loses_its_personal_fields_30_days_after_it_lapsed(
+        app: Flask) -> None:
+    case = make_request("access", "submitted", email=ADDRESS, name="Rosa Rivera",
+                        received_at=utcnow() - timedelta(hours=73))
+    case.message = "Please include my old tickets."
+    db.session.commit()
+    assert expiry.expire_unverified() == 1
+    mail = db.session.execute(select(OutboxMessage).where(
+        OutboxMessage.kind == "expired")).scalar_one()
+    assert "We searched none of our systems for it." in mail.body
+    assert "We keep the address, name and message it was sent with for 30 days" in mail.body
+    assert "kept nothing" not in mail.body
+    lapsed = utcnow()
+
+    with time_machine.travel(lapsed + timedelta(days=29), tick=False):
+        assert retention.purge()["unconfirmed_requests"] == 0
+        db.session.expire_all()
+        assert db.session.get(Request, case.id).requester_email == ADDRESS  # type: ignore
+
+    with time_machine.travel(lapsed + timedelta(days=31), tick=False):
+        assert retention.purge()["unconfirmed_requests"] == 1
+        assert retention.purge()["unconfirmed_requests"] == 0, "purged once"
+    db.session.expire_all()
+    kept = db.session.get(Request, case.id)
+    assert kept is not None
+    assert (kept.requester_email, kept.requester_name, kept.message) == ("", "", None)
+    assert (kept.reference, kept.type, kept.state) == (case.reference, "access", "expired")
+    assert kept.received_at is not None and kept.due_at is not None
+    assert purged_events() == [{"code": "unconfirmed_requests", "count": 1,
+                                "rows": [str(case.id)]}]
+    assert_chain_intact_and_free_of(app, ADDRESS, "Rosa Rivera")
+
+
+def test_findings_go_after_the_download_window_and_the_released_answer_stays(
+        app: Flask) -> None:
+    case = make_request("access", "closed", email=ADDRESS)
+    case.released_at, case.answer = utcnow(), {"findings": 1}
+    db.session.add(FoundItem(request_id=case.id, source="billing", category="email",
+                             label="E-mail address", value=ADDRESS, record_kind="client",
+                             record_key="7"))
+    db.session.commit()
+    released = utcnow()
+
+    with time_machine.travel(released + timedelta(days=29), tick=False):
+        assert retention.purge()["findings"] == 0
+    with time_machine.travel(released + timedelta(days=31), tick=False):
+        assert retention.purge()["findings"] == 1
+    db.session.expire_all()
+    assert db.session.execute(select(FoundItem)).first() is None
+    kept = db.session.get(Request, case.id)
+    assert kept is not None and kept.answer == {"findings": 1}
+    assert_chain_intact_and_free_of(app, ADDRESS)
+
+
+def test_mail_loses_its_address_and_text_a_week_after_delivery_and_sign_ins_go(
+        app: Flask) -> None:
+    sent = OutboxMessage(kind="sign_in", to_address=ADDRESS, subject="Your sign-in link",
+                         body="Hello Rosa", state="sent", sent_at=utcnow())
+    waiting = OutboxMessage(kind="sign_in", to_address="waits@example.com",
+                            subject="Your sign-in link", body="Hello", state="pending")
+    db.session.add_all([sent, waiting, SubjectSignIn(email=ADDRESS)])
+    db.session.commit()
+    start = utcnow()
+
+    with time_machine.travel(start + timedelta(days=6), tick=False):
+        assert retention.purge() == {"unconfirmed_requests": 0, "findings": 0, "mail": 0,
+                                     "sign_ins": 0}
+    with time_machine.travel(start + timedelta(days=8), tick=False):
+        assert retention.purge()["mail"] == 1
+    db.session.expire_all()
+    assert (sent.to_address, sent.body, sent.subject, sent.state) == (
+        "", "", "Your sign-in link", "sent")
+    assert waiting.to_address == "waits@example.com", "mail not yet delivered stays"
+    assert db.session.execute(select(SubjectSignIn)).first() is not None
+    with time_machine.travel(start + timedelta(days=31), tick=False):
+        assert retention.purge()["sign_ins"] == 1
+    assert db.session.execute(select(SubjectSignIn)).first() is None
+    assert_chain_intact_and_free_of(app, ADDRESS)
+
+
+def test_a_purge_cut_short_is_finished_by_the_next_run_and_nothing_twice(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    db.session.add_all([SubjectSignIn(email=f"p{n}@example.com") for n in range(5)])
+    db.session.commit()
+    record, calls = retention.audit.record, []
+
+    def crash_on_the_second_batch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the process died")
+        return record(*args, **kwargs)
+
+    with time_machine.travel(utcnow() + timedelta(days=40), tick=False):
+        monkeypatch.setattr(retention.audit, "record", crash_on_the_second_batch)
+        with pytest.raises(RuntimeError):
+            retention.purge(batch=2)
+        db.session.rollback()
+        assert len(db.session.execute(select(SubjectSignIn)).all()) == 3, "one batch done"
+        monkeypatch.setattr(retention.audit, "record", record)
+        assert retention.purge(batch=2)["sign_ins"] == 3
+    assert db.session.execute(select(SubjectSignIn)).first() is None
+    ids = [row for event in purged_events() for row in event["rows"]]
+    assert len(ids) == len(set(ids)) == 5
+    assert_chain_intact_and_free_of(app, "p1@example.com")
+
+
+def test_the_report_and_a_dry_run_say_what_would_go_and_delete_nothing(app: Flask) -> None:
+    db.session.add(SubjectSignIn(email=ADDRESS, created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    db.session.add(SubjectSignIn(email="later@example.com"))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    report = runner.invoke(args=["retention", "report"]).output
+    next_day = (utcnow() + timedelta(days=30)).date().isoformat()
+    assert f"sign_ins (kept 30 days): 1 due now; 1 more, the next on {next_day}." in report
+    assert "deletes the address and text of an e-mail" in report
+    dry = runner.invoke(args=["retention", "purge", "--dry-run"]).output
+    assert "Would purge 1 record(s) under sign_ins." in dry
+    assert len(db.session.execute(select(SubjectSignIn)).all()) == 2
+    assert "Purged 1 record(s) under sign_ins." in runner.invoke(
+        args=["retention", "purge"]).output
+    assert len(db.session.execute(select(SubjectSignIn)).all()) == 1
+
+
+def test_the_admin_reads_the_same_report_in_the_browser_and_staff_may_not(
+        client: FlaskClient, users) -> None:
+    db.session.add(SubjectSignIn(email=ADDRESS, created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    db.session.commit()
+    sign_in(client, "staff@example.org")
+    assert client.get("/admin/retention").status_code == 403
+    admin = client.application.test_client()
+    sign_in(admin, "admin@example.org")
+    page = admin.get("/admin/retention").get_data(as_text=True)
+    assert re.search(r"<code>sign_ins</code></th>\s*<td>30 days</td>", page)
+    assert re.search(r"<code>sign_ins</code>.*?<td>1</td>", page, re.S), "one due now"
+    assert ADDRESS not in page
+    assert 'href="/admin/retention"' in admin.get("/admin/").get_data(as_text=True)
