@@ -170,3 +170,22 @@ def test_the_admin_reads_the_same_report_in_the_browser_and_staff_may_not(
     assert re.search(r"<code>sign_ins</code>.*?<dt>Due now</dt><dd>1</dd>", page, re.S)
     assert ADDRESS not in page
     assert 'href="/admin/retention"' in admin.get("/admin/").get_data(as_text=True)
+
+
+def test_staff_read_a_purged_request_as_its_skeleton(client: FlaskClient, users) -> None:
+    case = make_request("access", "expired", email=ADDRESS, name="Rosa Rivera")
+    closed = make_request("access", "closed", email="sam@example.com")
+    closed.released_at, closed.answer = utcnow(), {"findings": 1}
+    db.session.add(FoundItem(request_id=closed.id, source="billing", category="email",
+                             label="E-mail address", value="sam@example.com",
+                             record_kind="client", record_key="7"))
+    db.session.commit()
+    with time_machine.travel(utcnow() + timedelta(days=40), tick=False):
+        assert retention.purge()["unconfirmed_requests"] == 1
+    sign_in(client, "staff@example.org")
+    for reference in (case.reference, closed.reference):
+        page = client.get(f"/console/requests/{reference}")
+        assert page.status_code == 200
+        assert reference in page.get_data(as_text=True)
+    assert ADDRESS not in client.get(f"/console/requests/{case.reference}").get_data(
+        as_text=True)
