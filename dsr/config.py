@@ -127,6 +127,14 @@ RETENTION_DAYS = {
     "mail": 7,
     # A subject's sign-in link records, from when the link was sent.
     "sign_ins": 30,
+    # An access or correction request's address, name, message, answer, notes and reasons,
+    # from when it ended; its skeleton (reference, type, dates, states) stays.
+    "closed_requests": 365,
+    # A correction's values, notes and reasons, from when it ended (recipients told, Art. 19).
+    "correction_values": 30,
+    # Legal's setting: a disclosure record's package, documents and targets, from when it
+    # ended, never while a gag order is in force.
+    "disclosures": 730,
 }
 
 # Corrections: a new e-mail address is written only after this many hours, during which the

@@ -2,6 +2,7 @@
 keeps what it says it keeps, audits each purge by count and ids, never a value, and leaves
 the audit chain intact; a purge cut short is finished by the next run, nothing twice."""
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -13,10 +14,25 @@ from sqlalchemy import select
 
 from dsr import retention
 from dsr.database import utcnow
+from dsr.disclosures import documents, transparency
 from dsr.extensions import db
-from dsr.models import AuditEvent, FoundItem, OutboxMessage, Request, SubjectSignIn
+from dsr.models import (
+    AuditEvent,
+    ChangeTarget,
+    Disclosure,
+    DisclosureDocument,
+    FoundItem,
+    OutboxMessage,
+    PolicyMailing,
+    PolicyVersion,
+    ProposedChange,
+    Request,
+    RequestNote,
+    SourceRun,
+    SubjectSignIn,
+)
 from dsr.subjects import expiry
-from tests.factories import make_request
+from tests.factories import make_request, opener
 from tests.fixtures.people import sign_in
 
 ADDRESS = "rosa.rivera@example.com"
@@ -99,8 +115,7 @@ def test_mail_loses_its_address_and_text_a_week_after_delivery_and_sign_ins_go(
     start = utcnow()
 
     with time_machine.travel(start + timedelta(days=6), tick=False):
-        assert retention.purge() == {"unconfirmed_requests": 0, "findings": 0, "mail": 0,
-                                     "sign_ins": 0}
+        assert not any(retention.purge().values()), "nothing is due before its day"
     with time_machine.travel(start + timedelta(days=8), tick=False):
         assert retention.purge()["mail"] == 1
     db.session.expire_all()
@@ -189,3 +204,189 @@ def test_staff_read_a_purged_request_as_its_skeleton(client: FlaskClient, users)
         assert reference in page.get_data(as_text=True)
     assert ADDRESS not in client.get(f"/console/requests/{case.reference}").get_data(
         as_text=True)
+
+
+def test_a_closed_request_keeps_only_its_skeleton_a_year_after_it_ended(
+        client: FlaskClient, users) -> None:
+    case = make_request("access", "closed", email=ADDRESS, name="Rosa Rivera")
+    case.message, case.answer, case.released_at = "Old tickets too.", {"findings": 1}, utcnow()
+    case.extension_reason = "Rosa Rivera's archive is on tape."
+    db.session.add(RequestNote(request_id=case.id, author_id=users["staff"].id,
+                               text="Rosa called about it."))
+    db.session.add(SourceRun(request_id=case.id, source="billing", state="done",
+                             started_at=utcnow(), findings=3, searched={"emails": 1},
+                             identity={"customer_ids": ["7"]}))
+    still_open = make_request("access", "in_review", email="sam@example.com")
+    db.session.commit()
+    ended = case.updated_at
+
+    with time_machine.travel(ended + timedelta(days=364), tick=False):
+        assert retention.purge()["closed_requests"] == 0
+    with time_machine.travel(ended + timedelta(days=366), tick=False):
+        assert retention.purge()["closed_requests"] == 1
+        assert retention.purge()["closed_requests"] == 0, "purged once"
+    db.session.expire_all()
+    kept = db.session.get(Request, case.id)
+    assert kept is not None
+    assert (kept.requester_email, kept.requester_name, kept.message, kept.answer,
+            kept.extension_reason) == ("", "", None, None, None)
+    assert (kept.reference, kept.type, kept.state, kept.updated_at) == (
+        case.reference, "access", "closed", ended), "the skeleton and its dates stay"
+    assert kept.purged_by_rule == "closed_requests"
+    assert db.session.execute(select(RequestNote)).first() is None
+    run = db.session.execute(select(SourceRun)).scalar_one()
+    assert (run.identity, run.findings, run.searched) == ({}, 3, {"emails": 1})
+    assert db.session.get(Request, still_open.id).requester_email == "sam@example.com"  # type: ignore[union-attr]
+    assert purged_events()[-1] == {"code": "closed_requests", "count": 1,
+                                   "rows": [str(case.id)]}
+    assert_chain_intact_and_free_of(client.application, ADDRESS, "Rosa Rivera")
+
+    sign_in(client, "staff@example.org")
+    page = client.get(f"/console/requests/{case.reference}").get_data(as_text=True)
+    assert "under the retention rule <code>closed_requests</code>" in page
+    assert "Rosa" not in page
+
+
+def _correction(state: str) -> tuple[Request, ProposedChange, ChangeTarget]:
+    case = make_request("correction", state, email=ADDRESS)
+    change = ProposedChange(request_id=case.id, category="address",
+                            current_value="Old Street 1", proposed_value="New Street 2",
+                            why="I moved.", note="Checked the lease.", state="applied")
+    target = ChangeTarget(source="billing", record_kind="client", record_key="7",
+                          record_field="address1", label="Billing address",
+                          previous_value="Old Street 1", state="confirmed")
+    change.targets.append(target)
+    db.session.add(change)
+    db.session.commit()
+    return case, change, target
+
+
+def test_a_corrections_values_go_30_days_after_it_ended_what_was_decided_stays(
+        app: Flask) -> None:
+    case, change, target = _correction("closed")
+    ongoing, *_ = _correction("applying")
+    ended = case.updated_at
+
+    with time_machine.travel(ended + timedelta(days=29), tick=False):
+        assert retention.purge()["correction_values"] == 0
+    with time_machine.travel(ended + timedelta(days=31), tick=False):
+        assert retention.purge()["correction_values"] == 1
+        assert retention.purge()["correction_values"] == 0, "purged once"
+    db.session.expire_all()
+    assert (change.current_value, change.proposed_value, change.why, change.note) == (
+        "", "", "", "")
+    assert (change.category, change.state) == ("address", "applied")
+    assert target.previous_value == ""
+    assert (target.source, target.label, target.state) == (
+        "billing", "Billing address", "confirmed")
+    left = db.session.execute(select(ProposedChange).where(
+        ProposedChange.request_id == ongoing.id)).scalar_one()
+    assert left.proposed_value == "New Street 2", "a correction under way keeps its values"
+    assert_chain_intact_and_free_of(app, "Old Street 1", "New Street 2")
+
+
+def test_a_statement_on_a_rejected_change_restarts_the_corrections_clock(app: Flask) -> None:
+    from dsr import corrections
+    from dsr.actors import SUBJECT
+
+    case, change, _ = _correction("rejected")
+    change.state = "rejected"
+    db.session.commit()
+    with time_machine.travel(case.updated_at + timedelta(days=20), tick=False):
+        corrections.add_statement(case, change, "My address is New Street 2.", actor=SUBJECT)
+        db.session.commit()
+        stated = utcnow()
+    with time_machine.travel(stated + timedelta(days=29), tick=False):
+        assert retention.purge()["correction_values"] == 0
+    with time_machine.travel(stated + timedelta(days=31), tick=False):
+        assert retention.purge()["correction_values"] == 1
+    db.session.expire_all()
+    assert (change.statement, change.proposed_value) == (None, "")
+
+
+def _disclosure(state: str, folder_document: bytes) -> tuple[Request, Disclosure]:
+    case = make_request("disclosure", state, email=ADDRESS)
+    record = db.session.get(Disclosure, case.id)
+    assert record is not None
+    record.officer, record.contact = "KOK Rosa Weber", "weber@lka.example"
+    record.approved_targets = [{"kind": "email", "value": ADDRESS}]
+    record.package, record.package_sha256 = b'{"records": []}', "ab" * 32
+    record.manifest, record.accounts = {"categories": {"email": 1}, "records": 1}, 1
+    record.notify_email, record.gag_basis = ADDRESS, "Order of the court"
+    digest = hashlib.sha256(folder_document).hexdigest()
+    documents.folder().mkdir(parents=True, exist_ok=True)
+    (documents.folder() / digest).write_bytes(folder_document)
+    db.session.add(DisclosureDocument(request_id=case.id, filename="order.pdf",
+                                      content_type="application/pdf",
+                                      size=len(folder_document), sha256=digest,
+                                      uploaded_by=opener().id))
+    db.session.commit()
+    return case, record
+
+
+def test_a_disclosure_record_goes_by_legals_setting_never_under_a_gag(
+        client: FlaskClient, users, tmp_path) -> None:
+    kept_in = tmp_path / "documents"
+    client.application.config["DISCLOSURE_DOCUMENTS"] = str(kept_in)
+    case, record = _disclosure("closed", b"%PDF-1.4 the order")
+    _, gag = _disclosure("withdrawn", b"%PDF-1.4 another order")
+    gag.gag_until = (utcnow() + timedelta(days=1000)).date()
+    db.session.commit()
+    year = case.received_at.year
+    counted = transparency.as_csv(transparency.compile_report(year))
+    ended = case.updated_at
+
+    with time_machine.travel(ended + timedelta(days=729), tick=False):
+        assert retention.purge()["disclosures"] == 0
+    with time_machine.travel(ended + timedelta(days=731), tick=False):
+        assert retention.purge()["disclosures"] == 1, "the gagged record stays"
+        assert retention.purge()["disclosures"] == 0, "purged once"
+    db.session.expire_all()
+    assert (record.package, record.notify_email, record.officer, record.subject_keys) == (
+        None, None, "", [])
+    assert record.targets == [{"kind": "email", "value": ""}]
+    assert (record.authority, record.instrument, record.citation, record.package_sha256) == (
+        "Landeskriminalamt Test", "court_order", "AG Test 12 Gs 34/26", "ab" * 32)
+    assert db.session.execute(select(DisclosureDocument).where(
+        DisclosureDocument.request_id == case.id)).first() is None
+    left = sorted(path.name for path in kept_in.iterdir())
+    assert left == [hashlib.sha256(b"%PDF-1.4 another order").hexdigest()], \
+        "the purged record's document is deleted from the disk, the gagged one's kept"
+    assert gag.notify_email == ADDRESS
+    assert transparency.as_csv(transparency.compile_report(year)) == counted
+    assert_chain_intact_and_free_of(client.application, ADDRESS, "Weber")
+
+    with time_machine.travel(gag.gag_until + timedelta(days=1), tick=False):
+        assert retention.purge()["disclosures"] == 1, "once the gag lapsed"
+
+    legal = client.application.test_client()
+    sign_in(legal, "legal@example.org")
+    page = legal.get(f"/legal/{case.reference}").get_data(as_text=True)
+    assert "under the retention rule <code>disclosures</code>" in page
+    assert ADDRESS not in page and "Weber" not in page
+    assert legal.get(f"/legal/{case.reference}/package.json").status_code == 404
+
+
+def test_a_policy_notices_address_goes_once_its_mailing_is_done(app: Flask, users) -> None:
+    version = PolicyVersion(text="# Policy", summary="New", effective_on=utcnow().date(),
+                            created_by=users["admin"].id, number=1, published_at=utcnow(),
+                            published_by=users["admin"].id)
+    db.session.add(version)
+    db.session.flush()
+    mailing = PolicyMailing(version_id=version.id, state="sending")
+    db.session.add(mailing)
+    db.session.flush()
+    notice = OutboxMessage(kind="policy", mailing_id=mailing.id, to_address=ADDRESS,
+                           subject="Our privacy policy changes", body="Dear customer",
+                           state="sent", sent_at=utcnow())
+    db.session.add(notice)
+    db.session.commit()
+    sent = utcnow()
+
+    with time_machine.travel(sent + timedelta(days=8), tick=False):
+        assert retention.purge()["mail"] == 0, "a mailing still sending keeps its addresses"
+        mailing.state = "done"
+        db.session.commit()
+        assert retention.purge()["mail"] == 1
+    db.session.expire_all()
+    assert (notice.to_address, notice.body, notice.state) == ("", "", "sent")

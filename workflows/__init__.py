@@ -4,8 +4,10 @@ Each workflow names its states, its final states (no way out), the states in whi
 is answered (the legal clock stops), its transitions, and the periodic jobs it needs. A
 transition names its trigger, the states it leaves from, the state it enters (None: the state
 stays, as for an extension), the roles that may fire it, the data it takes, its guards and
-effects, and the jobs that follow it once it is committed, by dotted name. Guards, effects and
-jobs live in the workflow's own package (dsr.access, dsr.corrections, dsr.disclosures, ...).
+effects, and the jobs that follow it once it is committed, by dotted name; a workflow may also
+name the retention rules of its own records (dsr.retention.Rule objects, by dotted name).
+Guards, effects, jobs and rules live in the workflow's own package (dsr.access,
+dsr.corrections, dsr.disclosures, ...).
 Nothing here imports Flask, so the definitions can be drawn and checked on their own; a new
 workflow is a new module here and a package of its own, found without an edit elsewhere.
 """
@@ -47,6 +49,7 @@ class Workflow(TypedDict):
     answered: list[str]
     transitions: list[Transition]
     periodic: NotRequired[list[Periodic]]
+    retention: NotRequired[list[str]]
 
 
 def load() -> dict[str, Workflow]:

@@ -70,4 +70,5 @@ WORKFLOW: Workflow = {
         extension(OPEN),
     ],
     "periodic": [EXPIRY, {"job": f"{JOBS}.apply_due", "crontab": "*/5 * * * *"}],
+    "retention": ["dsr.corrections.retention.VALUES"],
 }

@@ -63,4 +63,5 @@ WORKFLOW: Workflow = {
          "roles": ["legal"], "after": [f"{EFFECTS}.drop_collected"]},
     ],
     "periodic": [{"job": f"{JOBS}.notify_due", "crontab": "15 6 * * *"}],
+    "retention": ["dsr.disclosures.retention.RECORDS"],
 }

@@ -252,6 +252,9 @@ def document(reference: str, document_id: int) -> Response:
 def package(reference: str) -> Response:
     """Download the sealed package, for delivery (audited)."""
     case, record = _disclosure(reference)
+    if record.purged_at is not None:
+        abort(404, description="The package was deleted under the retention rule "
+                               "disclosures; its SHA-256 is kept on the record.")
     if record.package is None:
         abort(404, description="The package is sealed when it is reviewed.")
     audit.record("package.downloaded", actor=_actor(), request_id=case.id)

@@ -15,11 +15,13 @@ from dsr.models.requests import (
     new_reference,
     normalise_reference,
 )
+from dsr.models.retention import AgedRecords
 from dsr.models.users import ApiToken, Role, User, UserRole, hash_token
 
 __all__ = [
     "OUTBOX_STATES",
     "STAFF_TYPES",
+    "AgedRecords",
     "ApiToken",
     "AuditEvent",
     "AuditHead",

@@ -5,7 +5,7 @@ Each change has its own small state, so that a slow or failing source holds back
 changes it is part of: proposed -> approved | rejected | withdrawn; approved -> applied, or
 failed until a retry succeeds; an approved e-mail change -> withdrawn when its old address
 stops it before anything is written. Values are personal data: they live here, never in the
-audit trail; no retention rule purges them yet (README, "Retention").
+audit trail; the correction_values retention rule purges them (dsr/corrections/retention.py).
 """
 
 from datetime import datetime

@@ -58,6 +58,10 @@ class Disclosure(Base):
     # The customers, e-mail addresses and IPs the record concerns, normalised, for telling an
     # access request by the same subject that it is restricted (Art. 23).
     subject_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # When the `disclosures` retention rule purged the package, the documents and whom the
+    # record concerns (dsr/disclosures/retention.py); who asked, on what basis, what kinds
+    # of data and when stay, for the register and the transparency report.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DisclosureDocument(Base):

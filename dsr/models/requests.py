@@ -76,6 +76,10 @@ class Request(Base):
     # the audit trail. The extension's reason is told to the subject (Art. 12(3)).
     decision_reason: Mapped[str | None] = mapped_column(Text)
     extension_reason: Mapped[str | None] = mapped_column(Text)
+    # When a retention rule (by name) last purged the request's personal side; what is left
+    # is its skeleton: reference, type, dates, states and the audit trail (dsr/retention).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purged_by_rule: Mapped[str | None] = mapped_column(String(64))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
