@@ -72,6 +72,7 @@ PERIODIC_JOBS = {
     "dsr.jobs.sweep": "* * * * *",
     "dsr.notify.deliver_pending": "* * * * *",
     "dsr.retention.purge_due": "23 3 * * *",
+    "dsr.retention.sources.count_all_job": "43 3 * * *",
 }
 # Load third-party adapters from the dsr.adapters entry-point group (tests switch this off).
 ADAPTER_ENTRY_POINTS = True

@@ -4,6 +4,7 @@ the audit chain intact; a purge cut short is finished by the next run, nothing t
 
 import hashlib
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dsr import retention
+from dsr.adapters.whmcs import CLOSED_CLIENTS
 from dsr.database import utcnow
 from dsr.disclosures import documents, transparency
 from dsr.extensions import db
@@ -33,7 +35,9 @@ from dsr.models import (
 )
 from dsr.subjects import expiry
 from tests.factories import make_request, opener
-from tests.fixtures.people import sign_in
+from tests.fixtures.company import DEMO_REGISTER, company_sources
+from tests.fixtures.databases import app_on
+from tests.fixtures.people import csrf_token, make_user, sign_in
 
 ADDRESS = "rosa.rivera@example.com"
 
@@ -390,3 +394,52 @@ def test_a_policy_notices_address_goes_once_its_mailing_is_done(app: Flask, user
         assert retention.purge()["mail"] == 1
     db.session.expire_all()
     assert (notice.to_address, notice.body, notice.state) == ("", "", "sent")
+
+
+@pytest.fixture
+def aged_company(company_copy, whmcs_server, matomo_server, kayako_server, sqlite_url):
+    """The demo company's sources, three of them stating their retention in days, with
+    visits and chats older than that, and two closed client accounts."""
+    folder, _ = company_copy
+    sources = company_sources(folder, whmcs_server.url, matomo_server.url, kayako_server.url)
+    for name, days in (("billing", 1095), ("analytics", 396), ("chats", 730)):
+        sources[name]["register"] = sources[name]["register"] | {"retention_days": days}
+    old = datetime(2023, 5, 1, tzinfo=UTC)
+    with sqlite3.connect(folder / "analytics.sqlite") as connection:
+        connection.executemany(
+            "INSERT INTO log_visit (idsite, visit_last_action_time) VALUES (1, ?)",
+            [((old + timedelta(hours=n)).strftime("%Y-%m-%d %H:%M:%S"),) for n in range(12)])
+    with sqlite3.connect(folder / "helpdesk.sqlite") as connection:
+        connection.execute("INSERT INTO swchatobjects (userid, useremail, subject, transcript, "
+                           "dateline) VALUES (1, 'old@example.com', 'Old', '...', ?)",
+                           (int(old.timestamp()),))
+    with sqlite3.connect(folder / "billing.sqlite") as connection:
+        connection.execute("UPDATE tblclients SET status = 'Closed' WHERE id IN (3, 4)")
+    yield from app_on(sqlite_url, SOURCES=sources, DSR_REGISTER=DEMO_REGISTER, SOURCE_TIMEOUT=8)
+
+
+def test_the_report_lists_what_the_sources_hold_past_their_stated_retention(
+        aged_company: Flask) -> None:
+    report = aged_company.test_cli_runner().invoke(args=["retention", "report"]).output
+    assert "12 Visits (raw log) from before" in report
+    assert "1 Live chat from before" in report
+    assert f"2 {CLOSED_CLIENTS}" in report
+    assert "Its adapter cannot tell the age of its records." in report, "Kayako says so"
+    assert "dsr deletes nothing there" in report
+
+    admin = aged_company.test_client()
+    make_user("admin@example.org", "admin")
+    sign_in(admin, "admin@example.org")
+    page = admin.get("/admin/retention").get_data(as_text=True)
+    assert re.search(r"<dt>Visits \(raw log\)</dt><dd>12 from before", page)
+    assert "Its adapter cannot tell the age of its records." in page
+
+    with sqlite3.connect(aged_company.config["SOURCES"]["chats"]["settings"]["url"]
+                         .removeprefix("sqlite:///")) as connection:
+        connection.execute("DELETE FROM swchatobjects WHERE useremail = 'old@example.com'")
+    token = csrf_token(admin, "/admin/retention")
+    assert admin.post("/admin/retention/count", data={"csrf_token": token}).status_code == 302
+    page = admin.get("/admin/retention").get_data(as_text=True)
+    assert re.search(r"<dt>Live chat</dt><dd>0 from before", page), "counted again by the job"
+    assert db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "retention.count_requested")).first() is not None

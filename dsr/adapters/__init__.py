@@ -15,6 +15,7 @@ from dsr.categories import Category
 
 __all__ = [
     "AdapterConfigError",
+    "AgedRecords",
     "Category",
     "ClaimedIp",
     "CorrectableAdapter",
@@ -217,6 +218,16 @@ class CustomerListing(SourceAdapter, Protocol):
     def customers(self) -> Iterator[Customer]:
         """Yield every current customer, page by page as the source gives them: never
         read the whole list into memory."""
+        ...
+
+
+@runtime_checkable
+class AgedRecords(SourceAdapter, Protocol):
+    """An adapter that can tell the age of its records, for the retention report."""
+
+    def aged(self, before: date) -> dict[str, int]:
+        """How many records the source dates before `before`, by kind of record as a person
+        reads it; counts only, never which records. dsr deletes nothing in a source."""
         ...
 
 

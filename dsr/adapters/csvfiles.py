@@ -2,6 +2,7 @@
 
 import csv
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from dsr.adapters import (
 from dsr.adapters.mapping import (
     Conditions,
     TableSpec,
+    aged_by_table,
     check_schema,
+    count_aged,
     customer_columns,
     listed_customer,
     load_mapping,
@@ -127,6 +130,23 @@ class CsvAdapter:
         except (OSError, UnicodeDecodeError, csv.Error, KeyError) as error:
             raise SourceReplyInvalid(f"{self.name}: {path.name} cannot be read "
                                      f"({type(error).__name__}).") from None
+
+    def aged(self, before: date) -> dict[str, int]:
+        """The rows of each file with a `dated` column dated before `before`, by label,
+        read as a stream."""
+
+        def count(spec: TableSpec) -> int:
+            path = self._path(spec)
+            try:
+                with path.open(newline="", encoding=self.encoding) as handle:
+                    return count_aged(spec, csv.DictReader(handle), before)
+            except FileNotFoundError:
+                raise SourceUnavailable(f"{self.name}: {path.name} is missing.") from None
+            except (OSError, UnicodeDecodeError, csv.Error, KeyError) as error:
+                raise SourceReplyInvalid(f"{self.name}: {path.name} cannot be read "
+                                         f"({type(error).__name__}).") from None
+
+        return aged_by_table(self.mapping, count)
 
     def check(self) -> Health:
         """Read every mapped file once."""

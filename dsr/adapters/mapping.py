@@ -92,6 +92,9 @@ class TableSpec(BaseModel):
     # The subject table's column with the day each customer's account was opened: a notice
     # of a policy version never goes to a customer whose account is newer than the version.
     since: str | None = None
+    # The column with each row's date (an ISO date or time, or a Unix timestamp): the
+    # retention report counts the rows older than the register's retention_days.
+    dated: str | None = None
 
     _table = field_validator("table")(_identifier)
     _one_or_many = field_validator("keys", "joins", mode="before")(_listed)
@@ -133,7 +136,7 @@ class TableSpec(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TableSpec":
-        for column in [*self.context, *([self.summary] if self.summary else [])]:
+        for column in [*self.context, *(c for c in (self.summary, self.dated) if c)]:
             _identifier(column)
         if set(self.timestamps) - set(self.context):
             raise ValueError("timestamps must be context columns")
@@ -156,7 +159,7 @@ class TableSpec(BaseModel):
         """Every column the mapping reads from this table, and `extra` ones."""
         names = [*self.keys, *self.match_columns(), *self.fields, *self.context, *self.where,
                  *(join.column for join in self.joins), *extra]
-        names += [column for column in (self.summary, self.since) if column]
+        names += [column for column in (self.summary, self.since, self.dated) if column]
         return list(dict.fromkeys(names))
 
     def indexed_columns(self) -> list[str]:
@@ -375,6 +378,30 @@ def listed_customer(spec: TableSpec, row: Mapping[str, Any]) -> Customer | None:
     if not email:
         return None
     return Customer(email, _day(row[spec.since]) if spec.since else None)
+
+
+def dated_columns(spec: TableSpec) -> list[str]:
+    """The columns a row's age is read by: `dated` and those of `where`."""
+    return list(dict.fromkeys([*([spec.dated] if spec.dated else []), *spec.where]))
+
+
+def count_aged(spec: TableSpec, rows: Iterable[Mapping[Any, Any]], before: date) -> int:
+    """How many of `rows` that count (their `where` holds) are dated before `before`."""
+    if spec.dated is None:
+        return 0
+    return sum(1 for row in rows
+               if all(str(row[column]) == str(value) for column, value in spec.where.items())
+               and (day := _day(row[spec.dated])) is not None and day < before)
+
+
+def aged_by_table(mapping: "TableMapping", count: Callable[[TableSpec], int]
+                  ) -> dict[str, int]:
+    """The aged records of each dated table, by its label, as `count` counts them."""
+    aged: dict[str, int] = {}
+    for spec in mapping.tables():
+        if spec.dated:
+            aged[spec.label] = aged.get(spec.label, 0) + count(spec)
+    return aged
 
 
 def _day(value: Any) -> date | None:

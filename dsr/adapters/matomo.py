@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from dsr.adapters import (
@@ -28,6 +28,9 @@ CAP = 401
 # What would let whoever holds it search out the rest of a browser's visits.
 BEARER = frozenset({"visitor ID", "device fingerprint (a hash)"})
 PAGES_KEY = "log_action_log_link_visit_action_idaction_url"
+# The retention report pages through old visits this many at a time, from Matomo's first day.
+AGED_PAGE = 1000
+EARLIEST = "2007-01-01"
 Visit = dict[str, Any]
 
 # What the subject is told when an address they gave cannot be told apart from other
@@ -225,6 +228,25 @@ class MatomoAdapter:
             for ip, dates in sorted(ips.items())
         ]
         return findings
+
+    def aged(self, before: date) -> dict[str, int]:
+        """The raw visits Matomo still holds from before `before` (Live.getLastVisitsDetails
+        over the range up to the day before, a page at a time, idVisit alone): what its
+        "delete old raw data" setting should have removed."""
+        until = (before - timedelta(days=1)).isoformat()
+        counted, offset = 0, 0
+        while True:
+            page = self.call("Live.getLastVisitsDetails", {
+                "idSite": self.site, "period": "range", "date": f"{EARLIEST},{until}",
+                "filter_limit": AGED_PAGE, "filter_offset": offset, "doNotFetchActions": 1,
+                "showColumns": "idVisit"})
+            if not isinstance(page, list):
+                raise SourceReplyInvalid(f"{self.name}: getLastVisitsDetails did not list "
+                                         "visits.")
+            counted += len(page)
+            offset += len(page)
+            if len(page) < AGED_PAGE:
+                return {"Visits (raw log)": counted}
 
     def check(self) -> Health:
         """Ask Matomo for its version with the configured token."""

@@ -56,6 +56,9 @@ class RegisterEntry(BaseModel):
     subjects: list[str] = Field(min_length=1)
     categories: list[Category] = Field(min_length=1)
     retention: str = Field(min_length=1)
+    # The same as a number of days after a record's date, where it can be put so: the
+    # retention report counts the records a source dates before that (dsr/retention).
+    retention_days: int | None = Field(default=None, ge=1)
     recipients: list[Recipient] = []
     origin: str = Field(min_length=1)
     # Art. 30(1)(e), 15(2): transfers outside the EEA (or "None outside the EEA.") and, where

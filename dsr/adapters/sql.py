@@ -2,6 +2,7 @@
 
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,11 @@ from dsr.adapters import (
 from dsr.adapters.mapping import (
     Conditions,
     TableSpec,
+    aged_by_table,
     check_schema,
+    count_aged,
     customer_columns,
+    dated_columns,
     listed_customer,
     load_mapping,
     mapped_findings,
@@ -167,6 +171,26 @@ class SqlAdapter:
                         yield customer
         except AdapterConfigError as error:
             raise SourceError(f"{self.name}: {error}") from None
+        except OperationalError as error:
+            raise SourceUnavailable(f"{self.name}: the database did not answer "
+                                    f"({type(error.orig).__name__}).") from None
+        except SQLAlchemyError as error:
+            raise SourceError(f"{self.name}: the query failed ({type(error).__name__}); "
+                              "check the mapping against the database.") from None
+
+    def aged(self, before: date) -> dict[str, int]:
+        """The rows of each table with a `dated` column dated before `before`, by label:
+        the date column alone is streamed, whatever its type (date, text or Unix time)."""
+
+        def count(spec: TableSpec) -> int:
+            table = self._table(spec, dated_columns(spec))
+            with self._engine.connect() as connection:
+                result = connection.execution_options(stream_results=True, yield_per=5000) \
+                    .execute(sa.select(table))
+                return count_aged(spec, result.mappings(), before)
+
+        try:
+            return aged_by_table(self.mapping, count)
         except OperationalError as error:
             raise SourceUnavailable(f"{self.name}: the database did not answer "
                                     f"({type(error.orig).__name__}).") from None

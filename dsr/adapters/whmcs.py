@@ -58,6 +58,8 @@ CLIENT_ACTORS = ("client", "sub-account")
 PAGE = 100
 # GetClients pages for a notice to every customer: fewer calls for a long list.
 CUSTOMER_PAGE = 1000
+# How the retention report names WHMCS's closed accounts, whose day of closing it does not say.
+CLOSED_CLIENTS = "Closed client accounts (WHMCS does not say since when)"
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # WHMCS writes a date that never happened as zeros ("0000-00-00 00:00:00").
 NO_DATE = re.compile(r"^[0\-: ]*$")
@@ -342,6 +344,12 @@ class WhmcsAdapter:
             start += len(entries)
             if not entries or start >= self._count("GetClients", reply):
                 return
+
+    def aged(self, before: date) -> dict[str, int]:
+        """The client accounts WHMCS holds as closed. WHMCS keeps no day of closing, so
+        each is to be checked against the retention by hand: `before` cannot narrow them."""
+        reply = self.call("GetClients", {"status": "Closed", "limitstart": 0, "limitnum": 1})
+        return {CLOSED_CLIENTS: self._count("GetClients", reply)}
 
     def check(self) -> Health:
         """Ask WHMCS for its version with the configured credentials."""

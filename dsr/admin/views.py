@@ -6,13 +6,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from dsr import policy, retention
+from dsr import audit, jobs, policy, retention
 from dsr.actors import Actor
 from dsr.admin.forms import PolicyForm, PublishForm
 from dsr.auth import roles_required
 from dsr.extensions import db
 from dsr.models import PolicyMailing, PolicyVersion, User
 from dsr.policy import notices
+from dsr.retention import sources as source_ages
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -193,5 +194,21 @@ def list_again(number: int) -> ResponseReturnValue:
 @blueprint.route("/retention")
 @roles_required("admin")
 def retention_report() -> str:
-    """What each retention rule keeps, deletes, and will purge when (counts, no records)."""
-    return render_template("admin/retention.html", standings=retention.report())
+    """What each retention rule keeps, deletes, and will purge when, and what the sources
+    hold past their stated retention, as last counted (counts, no records)."""
+    return render_template("admin/retention.html", standings=retention.report(),
+                           sources=source_ages.last_counted())
+
+
+@blueprint.post("/retention/count")
+@roles_required("admin")
+def count_sources() -> ResponseReturnValue:
+    """Ask the sources again, in the background, what they hold past their retention."""
+    jobs.declare(COUNT_SOURCES)
+    audit.record("retention.count_requested", actor=_actor())
+    db.session.commit()
+    flash("The sources are being asked; reload this page in a moment.", "success")
+    return redirect(url_for("admin.retention_report"))
+
+
+COUNT_SOURCES = "dsr.retention.sources.count_all_job"

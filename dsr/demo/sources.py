@@ -83,6 +83,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                                "under a legal obligation (Art. 6(1)(c))",
                 "retention": "While the contract runs and three years after; invoices ten "
                              "years, as tax law requires",
+                "retention_days": 1095,
                 "recipients": [
                     {"name": "Demo Bank AG (payments)", "email": "privacy@demo-bank.example"},
                     {"name": "Steuerberatung Muster (tax adviser)",
@@ -106,6 +107,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                 "legal_basis": "Legitimate interests (GDPR Art. 6(1)(f)): knowing how the "
                                "websites are used, on the company's own server",
                 "retention": "Raw visit logs are deleted after 13 months",
+                "retention_days": 396,
                 "recipients": [],
                 "origin": "Recorded by the company's own analytics software (Matomo, formerly "
                           "Piwik) when its websites are visited",
@@ -125,6 +127,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                 "purposes": ["Customer support"],
                 "legal_basis": "Performance of the contract (GDPR Art. 6(1)(b))",
                 "retention": "Two years after a ticket is closed",
+                "retention_days": 730,
                 "recipients": [],
                 "origin": "Written by the customer or visitor in helpdesk tickets",
                 "subjects": ["Customers", "Visitors who write to the helpdesk"],
@@ -144,6 +147,7 @@ def demo_sources(instance_path: str) -> dict[str, Any]:
                 "legal_basis": "Legitimate interests (GDPR Art. 6(1)(f)): answering questions "
                                "visitors ask",
                 "retention": "Two years after the chat",
+                "retention_days": 730,
                 "recipients": [],
                 "origin": "Written by the visitor in the live chat on the websites",
                 "subjects": ["Visitors who use the live chat", "Customers"],

@@ -1,6 +1,7 @@
-"""A stand-in for Matomo's HTTP API (index.php?module=API, format=JSON): the PrivacyManager
-methods over the demo analytics database, with Matomo's cap of 401 visits per search; the
-export holds every column of log_visit, as Matomo's does."""
+"""A stand-in for Matomo's HTTP API (index.php?module=API, format=JSON) over the demo
+analytics database: the PrivacyManager methods, with Matomo's cap of 401 visits per search
+(the export holds every column of log_visit, as Matomo's does), and Live.getLastVisitsDetails
+over a date range, a page at a time."""
 
 import hashlib
 import hmac
@@ -80,6 +81,18 @@ def create_matomo(database: Path, token: str) -> Flask:
                 "userId": v["user_id"], "lastActionDateTime": v["visit_last_action_time"],
                 "deviceType": DEVICE_TYPES.get(v.get("config_device_type") or 0, "desktop"),
             } for v in found])
+        if method == "Live.getLastVisitsDetails":
+            if params.get("period") != "range" or params.get("date", "").count(",") != 1:
+                return error("This stand-in answers period=range&date=FROM,TO only.")
+            first, last = params["date"].split(",")
+            found = rows("SELECT idvisit, visit_last_action_time FROM log_visit "
+                         "WHERE substr(visit_last_action_time, 1, 10) BETWEEN ? AND ? "
+                         "ORDER BY visit_last_action_time DESC LIMIT ? OFFSET ?",
+                         [first, last, int(params.get("filter_limit", 100)),
+                          int(params.get("filter_offset", 0))])
+            return jsonify([{"idVisit": v["idvisit"],
+                             "lastActionDateTime": v["visit_last_action_time"]}
+                            for v in found])
         if method == "PrivacyManager.exportDataSubjects":
             ids = [int(params[f"visits[{i}][idvisit]"]) for i in range(len(params))
                    if f"visits[{i}][idvisit]" in params]
