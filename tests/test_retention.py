@@ -35,9 +35,10 @@ from dsr.models import (
 )
 from dsr.subjects import expiry
 from tests.factories import make_request, opener
+from tests.fixtures.browser import served
 from tests.fixtures.company import DEMO_REGISTER, company_sources
 from tests.fixtures.databases import app_on
-from tests.fixtures.people import csrf_token, make_user, sign_in
+from tests.fixtures.people import PASSWORD, csrf_token, make_user, sign_in
 
 ADDRESS = "rosa.rivera@example.com"
 
@@ -94,6 +95,8 @@ def test_findings_go_after_the_download_window_and_the_released_answer_stays(
     db.session.add(FoundItem(request_id=case.id, source="billing", category="email",
                              label="E-mail address", value=ADDRESS, record_kind="client",
                              record_key="7"))
+    db.session.add(SourceRun(request_id=case.id, source="billing", state="done",
+                             started_at=utcnow(), findings=1, identity={"ips": ["198.51.100.7"]}))
     db.session.commit()
     released = utcnow()
 
@@ -105,6 +108,8 @@ def test_findings_go_after_the_download_window_and_the_released_answer_stays(
     assert db.session.execute(select(FoundItem)).first() is None
     kept = db.session.get(Request, case.id)
     assert kept is not None and kept.answer == {"findings": 1}
+    run = db.session.execute(select(SourceRun)).scalar_one()
+    assert (run.identity, run.findings) == ({}, 1), "what it searched by goes, the count stays"
     assert_chain_intact_and_free_of(app, ADDRESS)
 
 
@@ -249,6 +254,13 @@ def test_a_closed_request_keeps_only_its_skeleton_a_year_after_it_ended(
     page = client.get(f"/console/requests/{case.reference}").get_data(as_text=True)
     assert "under the retention rule <code>closed_requests</code>" in page
     assert "Rosa" not in page
+    assert "No notes are kept on a purged request." in page
+    token = csrf_token(client, f"/console/requests/{case.reference}")
+    refused = client.post(f"/console/requests/{case.reference}/notes",
+                          data={"csrf_token": token, "text": "Rosa called again."})
+    assert refused.status_code == 409
+    assert "no notes are kept on it any more" in refused.get_data(as_text=True)
+    assert db.session.execute(select(RequestNote)).first() is None
 
 
 def _correction(state: str) -> tuple[Request, ProposedChange, ChangeTarget]:
@@ -289,23 +301,26 @@ def test_a_corrections_values_go_30_days_after_it_ended_what_was_decided_stays(
     assert_chain_intact_and_free_of(app, "Old Street 1", "New Street 2")
 
 
-def test_a_statement_on_a_rejected_change_restarts_the_corrections_clock(app: Flask) -> None:
+def test_a_change_we_did_not_make_stays_whole_with_the_subjects_statement(
+        app: Flask) -> None:
     from dsr import corrections
     from dsr.actors import SUBJECT
 
-    case, change, _ = _correction("rejected")
-    change.state = "rejected"
+    case, stated, _ = _correction("rejected")
+    stated.state, stated.targets = "rejected", []
+    other = ProposedChange(request_id=case.id, category="phone", proposed_value="+49 30 1",
+                           current_value="+49 30 2", state="rejected")
+    db.session.add(other)
     db.session.commit()
-    with time_machine.travel(case.updated_at + timedelta(days=20), tick=False):
-        corrections.add_statement(case, change, "My address is New Street 2.", actor=SUBJECT)
-        db.session.commit()
-        stated = utcnow()
-    with time_machine.travel(stated + timedelta(days=29), tick=False):
-        assert retention.purge()["correction_values"] == 0
-    with time_machine.travel(stated + timedelta(days=31), tick=False):
+    corrections.add_statement(case, stated, "My address is New Street 2.", actor=SUBJECT)
+    db.session.commit()
+    with time_machine.travel(case.updated_at + timedelta(days=31), tick=False):
         assert retention.purge()["correction_values"] == 1
+        assert retention.purge()["correction_values"] == 0, "nothing left for the rule"
     db.session.expire_all()
-    assert (change.statement, change.proposed_value) == (None, "")
+    assert (stated.statement, stated.proposed_value, stated.current_value) == (
+        "My address is New Street 2.", "New Street 2", "Old Street 1")
+    assert (other.proposed_value, other.current_value, other.state) == ("", "", "rejected")
 
 
 def _disclosure(state: str, folder_document: bytes) -> tuple[Request, Disclosure]:
@@ -421,9 +436,10 @@ def aged_company(company_copy, whmcs_server, matomo_server, kayako_server, sqlit
 def test_the_report_lists_what_the_sources_hold_past_their_stated_retention(
         aged_company: Flask) -> None:
     report = aged_company.test_cli_runner().invoke(args=["retention", "report"]).output
-    assert "12 Visits (raw log) from before" in report
-    assert "1 Live chat from before" in report
-    assert f"2 {CLOSED_CLIENTS}" in report
+    cutoff = (utcnow() - timedelta(days=396)).date()
+    assert f"Visits (raw log): 12 from before {cutoff:%-d %B %Y}" in report
+    assert "Live chat: 1 from before" in report
+    assert f"{CLOSED_CLIENTS}: 2, of any age (the source does not say how old" in report
     assert "Its adapter cannot tell the age of its records." in report, "Kayako says so"
     assert "dsr deletes nothing there" in report
 
@@ -432,6 +448,7 @@ def test_the_report_lists_what_the_sources_hold_past_their_stated_retention(
     sign_in(admin, "admin@example.org")
     page = admin.get("/admin/retention").get_data(as_text=True)
     assert re.search(r"<dt>Visits \(raw log\)</dt><dd>12 from before", page)
+    assert re.search(r"<dt>Closed client accounts</dt><dd>2, of any age", page)
     assert "Its adapter cannot tell the age of its records." in page
 
     with sqlite3.connect(aged_company.config["SOURCES"]["chats"]["settings"]["url"]
@@ -443,3 +460,23 @@ def test_the_report_lists_what_the_sources_hold_past_their_stated_retention(
     assert re.search(r"<dt>Live chat</dt><dd>0 from before", page), "counted again by the job"
     assert db.session.execute(select(AuditEvent).where(
         AuditEvent.action == "retention.count_requested")).first() is not None
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_retention_page_reads_at_any_width_in_a_browser(
+        aged_company: Flask, browser, width: int) -> None:
+    make_user("admin@example.org", "admin")
+    with served(aged_company) as base:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(f"{base}/staff/sign-in")
+        page.get_by_label("E-mail address").fill("admin@example.org")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"{base}/admin/retention")
+        assert page.get_by_text("Not counted yet.").count() == 3
+        page.get_by_role("button", name="Count again now").click()
+        page.wait_for_url(f"{base}/admin/retention")
+        assert page.get_by_text("12 from before").count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        context.close()

@@ -223,7 +223,9 @@ class CustomerListing(SourceAdapter, Protocol):
 
 @runtime_checkable
 class AgedRecords(SourceAdapter, Protocol):
-    """An adapter that can tell the age of its records, for the retention report."""
+    """An adapter that can tell the age of its records, for the retention report. Kinds it
+    counts whatever their age (it cannot date them, only tell that they are due a look) it
+    names in an `undated` attribute."""
 
     def aged(self, before: date) -> dict[str, int]:
         """How many records the source dates before `before`, by kind of record as a person

@@ -58,8 +58,8 @@ CLIENT_ACTORS = ("client", "sub-account")
 PAGE = 100
 # GetClients pages for a notice to every customer: fewer calls for a long list.
 CUSTOMER_PAGE = 1000
-# How the retention report names WHMCS's closed accounts, whose day of closing it does not say.
-CLOSED_CLIENTS = "Closed client accounts (WHMCS does not say since when)"
+# How the retention report names WHMCS's closed accounts: it does not say since when.
+CLOSED_CLIENTS = "Closed client accounts"
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # WHMCS writes a date that never happened as zeros ("0000-00-00 00:00:00").
 NO_DATE = re.compile(r"^[0\-: ]*$")
@@ -344,6 +344,8 @@ class WhmcsAdapter:
             start += len(entries)
             if not entries or start >= self._count("GetClients", reply):
                 return
+
+    undated = frozenset({CLOSED_CLIENTS})
 
     def aged(self, before: date) -> dict[str, int]:
         """The client accounts WHMCS holds as closed. WHMCS keeps no day of closing, so

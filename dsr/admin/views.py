@@ -197,7 +197,7 @@ def retention_report() -> str:
     """What each retention rule keeps, deletes, and will purge when, and what the sources
     hold past their stated retention, as last counted (counts, no records)."""
     return render_template("admin/retention.html", standings=retention.report(),
-                           sources=source_ages.last_counted())
+                           sources=source_ages.last_counted(), past_it=source_ages.past_it)
 
 
 @blueprint.post("/retention/count")

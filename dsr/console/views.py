@@ -132,6 +132,9 @@ def retry_source(reference: str, source: str) -> ResponseReturnValue:
 def add_note(reference: str) -> ResponseReturnValue:
     """Keep a note on the request for colleagues; the note's text stays out of the trail."""
     case = staff_request(reference)
+    if case.purged_at is not None:
+        abort(409, description="This request was purged under its retention rule: no notes "
+                               "are kept on it any more.")
     form = NoteForm()
     if not form.validate_on_submit():
         flash_form_errors("The note was not saved", form)

@@ -181,8 +181,6 @@ def add_statement(request: Request, change: ProposedChange | None, text: str, *,
         raise DecisionRefused("Your statement on this change is already kept; write to us "
                               "to add to it.", 409)
     change.statement, change.statement_at = text.strip(), utcnow()
-    # The correction_values retention rule counts from here (dsr/corrections/retention.py).
-    request.updated_at = change.statement_at
     audit.record("change.statement_added", actor=actor, request_id=request.id,
                  change=change.id)
 

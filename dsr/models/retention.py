@@ -10,8 +10,9 @@ from dsr.database import Base, UTCDateTime, utcnow
 
 
 class AgedRecords(Base):
-    """One count: how many records of one kind a source holds from before `older_than`, or,
-    with `error`, why the source could not say (an adapter's message: no personal data)."""
+    """One count: how many records of one kind a source holds from before `older_than` (none:
+    of any age, where the source does not date that kind), or, with `error`, why the source
+    could not say (an adapter's message: no personal data)."""
 
     __tablename__ = "aged_records"
 
@@ -19,6 +20,6 @@ class AgedRecords(Base):
     source: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(200))
     count: Mapped[int] = mapped_column(default=0)
-    older_than: Mapped[date] = mapped_column(Date)
+    older_than: Mapped[date | None] = mapped_column(Date)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     error: Mapped[str | None] = mapped_column(String(400))

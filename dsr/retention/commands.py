@@ -30,7 +30,7 @@ def report(sources: bool) -> None:
         if age.why or age.error:
             click.echo(f"  {age.why or 'could not be asked: ' + str(age.error)}")
         for row in age.counts if not age.error else []:
-            click.echo(f"  {row.count} {row.kind} from before {row.older_than:%Y-%m-%d}")
+            click.echo(f"  {row.kind}: {source_ages.past_it(row)}")
 
 
 @retention_cli.command("purge")

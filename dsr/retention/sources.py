@@ -16,6 +16,13 @@ from dsr.extensions import db
 from dsr.models import AgedRecords
 
 
+def past_it(row: AgedRecords) -> str:
+    """A count as the report reads it."""
+    if row.older_than is None:
+        return f"{row.count}, of any age (the source does not say how old; check each)"
+    return f"{row.count} from before {row.older_than:%-d %B %Y}"
+
+
 @dataclass(frozen=True)
 class SourceAge:
     """One source as the report shows it: its stated retention, and what it holds past it
@@ -46,8 +53,10 @@ def count(source: Source, today: date) -> list[AgedRecords]:
     days = source.register.retention_days
     assert days is not None and isinstance(source.adapter, CanTellAge)
     older_than = today - timedelta(days=days)
+    undated = getattr(source.adapter, "undated", frozenset())
     try:
-        rows = [AgedRecords(source=source.name, kind=kind, count=n, older_than=older_than)
+        rows = [AgedRecords(source=source.name, kind=kind, count=n,
+                            older_than=None if kind in undated else older_than)
                 for kind, n in source.adapter.aged(older_than).items()]
     except SourceError as error:
         rows = [AgedRecords(source=source.name, kind="", older_than=older_than,

@@ -35,6 +35,9 @@ def billing(folder: Path, **settings: object) -> dict[str, object]:
         ({"adapter": "sql", "register": {**REGISTER, "purposes": []}},
          "Source 'crm', setting 'register.purposes': List should have at least 1 item"),
         ({"adapter": "sql"}, "Source 'crm', setting 'register': Field required."),
+        ({"adapter": "sql", "register": {**REGISTER, "retention_days": 0}},
+         "Source 'crm', setting 'register.retention_days': Input should be greater than or "
+         "equal to 1"),
         ({"adapter": "sql", "register": {k: v for k, v in REGISTER.items() if k != "transfers"}},
          "Source 'crm', setting 'register.transfers': Field required."),
         ({"adapter": "sql", "register": {k: v for k, v in REGISTER.items()

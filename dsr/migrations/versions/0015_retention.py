@@ -29,7 +29,7 @@ def upgrade():
         sa.Column('source', sa.String(length=64), nullable=False),
         sa.Column('kind', sa.String(length=200), nullable=False),
         sa.Column('count', sa.Integer(), nullable=False),
-        sa.Column('older_than', sa.Date(), nullable=False),
+        sa.Column('older_than', sa.Date(), nullable=True),
         sa.Column('checked_at', dsr.database.UTCDateTime(), nullable=False),
         sa.Column('error', sa.String(length=400), nullable=True),
         sa.PrimaryKeyConstraint('id'),
