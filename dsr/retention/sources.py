@@ -53,7 +53,7 @@ def count(source: Source, today: date) -> list[AgedRecords]:
     days = source.register.retention_days
     assert days is not None and isinstance(source.adapter, CanTellAge)
     older_than = today - timedelta(days=days)
-    undated = getattr(source.adapter, "undated", frozenset())
+    undated: frozenset[str] = getattr(source.adapter, "undated", frozenset())
     try:
         rows = [AgedRecords(source=source.name, kind=kind, count=n,
                             older_than=None if kind in undated else older_than)
