@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 
 from dsr.extensions import db
 from tests.factories import make_request
-from tests.fixtures.browser import served
-from tests.fixtures.people import PASSWORD, make_user
+from tests.fixtures.browser import served, staff_sign_in
+from tests.fixtures.people import make_user
 
 pytestmark = pytest.mark.browser
 
@@ -21,13 +21,6 @@ def live_server(sqlite_app: Flask) -> Iterator[str]:
     """The app on SQLite, served on 127.0.0.1."""
     with served(sqlite_app) as url:
         yield url
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/staff/sign-in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_staff_decide_a_request_from_the_queue(
@@ -40,7 +33,7 @@ def test_staff_decide_a_request_from_the_queue(
     make_request("correction", "verified", name="Other Person")
     db.session.remove()
 
-    sign_in(page, live_server, "staff@example.org")
+    staff_sign_in(page, live_server, "staff@example.org")
     expect(page.get_by_role("heading", name="Requests")).to_be_visible()
     page.get_by_label("State").select_option("in_review")
     page.get_by_role("button", name="Filter").click()
@@ -62,7 +55,7 @@ def test_legal_land_on_their_register_and_are_told_the_staff_console_is_not_thei
 ) -> None:
     make_user("legal@example.org", "legal")
     db.session.remove()
-    sign_in(page, live_server, "legal@example.org")
+    staff_sign_in(page, live_server, "legal@example.org")
     expect(page.get_by_role("heading", name="Disclosure register")).to_be_visible()
     expect(page.get_by_role("link", name="Queue")).to_have_count(0)
     page.goto(f"{live_server}/console/")

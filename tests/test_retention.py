@@ -35,10 +35,10 @@ from dsr.models import (
 )
 from dsr.subjects import expiry
 from tests.factories import make_request, opener
-from tests.fixtures.browser import served
+from tests.fixtures.browser import served, staff_sign_in
 from tests.fixtures.company import DEMO_REGISTER, company_sources
 from tests.fixtures.databases import app_on
-from tests.fixtures.people import PASSWORD, csrf_token, make_user, sign_in
+from tests.fixtures.people import csrf_token, make_user, sign_in
 
 ADDRESS = "rosa.rivera@example.com"
 
@@ -469,10 +469,7 @@ def test_the_retention_page_reads_at_any_width_in_a_browser(
     with served(aged_company) as base:
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
-        page.goto(f"{base}/staff/sign-in")
-        page.get_by_label("E-mail address").fill("admin@example.org")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        staff_sign_in(page, base, "admin@example.org")
         page.goto(f"{base}/admin/retention")
         assert page.get_by_text("Not counted yet.").count() == 3
         page.get_by_role("button", name="Count again now").click()

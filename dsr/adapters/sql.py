@@ -2,6 +2,7 @@
 
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -141,11 +142,11 @@ class SqlAdapter:
                     found.setdefault(repr(tuple(row.values())), dict(row))
         return list(found.values())
 
-    def lookup(self, subject: SubjectIdentity) -> list[Finding]:
-        """Return the subject's mapped rows as findings."""
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Tell what went wrong in a read as the SourceError staff can act on."""
         try:
-            self._check_schema()
-            return mapped_findings(self.name, self.mapping, self, subject)
+            yield
         except AdapterConfigError as error:
             raise SourceError(f"{self.name}: {error}") from None
         except sa.exc.NoSuchTableError:
@@ -158,10 +159,16 @@ class SqlAdapter:
             raise SourceError(f"{self.name}: the query failed ({type(error).__name__}); "
                               "check the mapping against the database.") from None
 
+    def lookup(self, subject: SubjectIdentity) -> list[Finding]:
+        """Return the subject's mapped rows as findings."""
+        with self._reading():
+            self._check_schema()
+            return mapped_findings(self.name, self.mapping, self, subject)
+
     def customers(self) -> Iterator[Customer]:
         """Every row of the subject table with an address, streamed from the database."""
         spec = self.mapping.subject
-        try:
+        with self._reading():
             table = self._table(spec, customer_columns(spec))
             with self._engine.connect() as connection:
                 result = connection.execution_options(stream_results=True, yield_per=1000) \
@@ -169,14 +176,6 @@ class SqlAdapter:
                 for row in result.mappings():
                     if (customer := listed_customer(spec, dict(row))) is not None:
                         yield customer
-        except AdapterConfigError as error:
-            raise SourceError(f"{self.name}: {error}") from None
-        except OperationalError as error:
-            raise SourceUnavailable(f"{self.name}: the database did not answer "
-                                    f"({type(error.orig).__name__}).") from None
-        except SQLAlchemyError as error:
-            raise SourceError(f"{self.name}: the query failed ({type(error).__name__}); "
-                              "check the mapping against the database.") from None
 
     def aged(self, before: date) -> dict[str, int]:
         """The rows of each table with a `dated` column dated before `before`, by label:
@@ -189,14 +188,8 @@ class SqlAdapter:
                     .execute(sa.select(table))
                 return count_aged(spec, result.mappings(), before)
 
-        try:
+        with self._reading():
             return aged_by_table(self.mapping, count)
-        except OperationalError as error:
-            raise SourceUnavailable(f"{self.name}: the database did not answer "
-                                    f"({type(error.orig).__name__}).") from None
-        except SQLAlchemyError as error:
-            raise SourceError(f"{self.name}: the query failed ({type(error).__name__}); "
-                              "check the mapping against the database.") from None
 
     def correct(self, ref: RecordRef, changes: Mapping[Category, str]) -> None:
         """Write each change to its writable column of the record `ref` names."""

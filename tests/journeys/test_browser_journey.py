@@ -16,8 +16,8 @@ from dsr.demo import company
 from dsr.demo.standins import query
 from dsr.extensions import db
 from dsr.models import Disclosure
-from tests.fixtures.browser import served
-from tests.fixtures.people import PASSWORD, confirmed_request, make_user, staff_acts
+from tests.fixtures.browser import served, staff_sign_in
+from tests.fixtures.people import confirmed_request, make_user, staff_acts
 
 pytestmark = pytest.mark.browser
 
@@ -38,12 +38,8 @@ def open_latest_mail(page: Page, base: str, subject: str) -> None:
 
 
 def sign_in_as(browser, base: str, email: str) -> Page:
-    page = browser.new_context(java_script_enabled=False).new_page()
-    page.goto(f"{base}/staff/sign-in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    return page
+    return staff_sign_in(browser.new_context(java_script_enabled=False).new_page(), base,
+                         email)
 
 
 def test_subject_asks_confirms_and_downloads_the_answer(

@@ -30,10 +30,10 @@ from dsr.demo.standins.whmcs import create_whmcs
 from dsr.extensions import db
 from dsr.models import AuditEvent, OutboxMessage, PolicyMailing
 from tests import servers
-from tests.fixtures.browser import served
+from tests.fixtures.browser import served, staff_sign_in
 from tests.fixtures.company import DEMO_REGISTER, WHMCS_ID, WHMCS_SECRET, whmcs_settings
 from tests.fixtures.databases import app_on, config_for, consuming
-from tests.fixtures.people import PASSWORD, csrf_token, make_user, sign_in
+from tests.fixtures.people import csrf_token, make_user, sign_in
 
 SUMMARY = "We now keep invoices for ten years, as tax law requires."
 
@@ -306,10 +306,7 @@ def test_the_progress_bar_moves_without_a_reload_and_ends_done(
         with consuming(app, wait=False), served(app) as base:
             context = browser.new_context()  # JavaScript on, as most admins have it
             page = context.new_page()
-            page.goto(f"{base}/staff/sign-in")
-            page.get_by_label("E-mail address").fill("admin@example.org")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            staff_sign_in(page, base, "admin@example.org")
             page.goto(f"{base}/admin/policy/new")
             page.get_by_label("The policy's text").fill("# Privacy policy\n\nTen years.\n")
             page.get_by_label("What changes").fill(SUMMARY)
