@@ -45,7 +45,9 @@ class OutboxMessage(Base):
 
 
 class SubjectSignIn(Base):
-    """A sign-in link sent to a subject's confirmed address; the link works once."""
+    """A sign-in link sent to a subject's confirmed address; the link works once, and starts
+    the one session that it names: the hash of the secret the browser holds, until when it
+    lasts, and when a sign-out (in any browser, for this address) ended it."""
 
     __tablename__ = "subject_sign_ins"
 
@@ -53,3 +55,6 @@ class SubjectSignIn(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_hash: Mapped[str | None] = mapped_column(String(64))
+    session_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -111,7 +111,7 @@ def session_link(token: str) -> ResponseReturnValue:
         abort(410, description="This sign-in link has already been used. Ask for a new one.")
     audit.record("subject.sign_in", actor=SUBJECT)
     db.session.commit()
-    start_session(link.email)
+    start_session(link)
     return redirect(url_for("subject.requests"))
 
 
