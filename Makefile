@@ -23,14 +23,19 @@ $(VENV)/.test: setup.cfg pyproject.toml | $(BIN)/python
 # trial server speaks plain HTTP on 127.0.0.1. Behind HTTPS, set them back to True.
 instance/config.py: | instance/config.example.py
 	sed -e "s/^SECRET_KEY = .*/SECRET_KEY = \"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')\"/" \
+	    -e "s|^AUDIT_KEY_FILE = .*|AUDIT_KEY_FILE = \"$(CURDIR)/instance/audit.key\"|" \
 	    -e "s/^SESSION_COOKIE_SECURE = True/SESSION_COOKIE_SECURE = False/" \
 	    -e "s/^REMEMBER_COOKIE_SECURE = True/REMEMBER_COOKIE_SECURE = False/" \
 	    -e "s/^DEMO = False/DEMO = True/" \
 	    instance/config.example.py > $@
 
+# The audit trail's key for the trial; in production keep it off the database's machine.
+instance/audit.key:
+	umask 077 && echo "1 $$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > $@
+
 # The demo company's WHMCS, Matomo and Kayako stand-ins and a job consumer run beside the app
 # and stop with it.
-run: $(VENV)/.app instance/config.py
+run: $(VENV)/.app instance/config.py instance/audit.key
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	$(BIN)/flask demo standins & standins=$$!; \

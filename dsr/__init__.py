@@ -38,6 +38,8 @@ def register_extensions(app: Flask) -> None:
     from sqlalchemy import event
 
     from dsr import jobs
+    from dsr.audit import keys as audit_keys
+    from dsr.audit import witness
     from dsr.auth import load_user
     from dsr.database import tune_sqlite
     from dsr.extensions import csrf, db, limiter, login_manager, migrate
@@ -58,6 +60,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
     jobs.init_app(app)
+    audit_keys.load(app)
+    witness.init_app(app)
 
 
 def register_sources(app: Flask) -> None:

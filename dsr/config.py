@@ -18,6 +18,18 @@ PERMANENT_SESSION_LIFETIME = 8 * 60 * 60
 
 WTF_CSRF_TIME_LIMIT = 8 * 60 * 60
 
+# The audit trail's keys (HMAC-SHA256), kept outside the database: AUDIT_KEY_FILE, a file of
+# "<id> <secret>" lines (the last one signs new events; keep the older ones to verify theirs),
+# and/or AUDIT_KEYS = {id: secret}. Required outside tests; `make run` writes instance/audit.key.
+AUDIT_KEY_FILE: str | None = None
+AUDIT_KEYS: dict[str, str] = {}
+# Every head the trail reaches is appended here after each commit, and `flask audit verify`
+# holds the chain against it: put it on another disk or machine than the database (unset:
+# instance/audit-witness/heads.log). AUDIT_WITNESS_SYSLOG (udp://HOST:PORT or a socket path
+# such as /dev/log) sends each head to a syslog server as well.
+AUDIT_WITNESS_FILE: str | None = None
+AUDIT_WITNESS_SYSLOG: str | None = None
+
 # Argon2id; RFC 9106's second recommended profile. Tests lower these to keep the suite fast.
 ARGON2_TIME_COST = 3
 ARGON2_MEMORY_COST = 64 * 1024

@@ -5,6 +5,14 @@
 # A long random string, kept secret: python -c 'import secrets; print(secrets.token_hex(32))'
 SECRET_KEY = ""
 
+# The audit trail's key, in a file outside the database (and its backups): one line
+# "<id> <secret>"; to rotate, add a line below and keep the old one. `make run` writes one.
+# Each head the trail reaches is also appended to AUDIT_WITNESS_FILE (default
+# instance/audit-witness/heads.log): keep it on another disk or machine than the database.
+AUDIT_KEY_FILE = ""
+# AUDIT_WITNESS_FILE = "/var/log/dsr/audit-heads.log"
+# AUDIT_WITNESS_SYSLOG = "udp://syslog.internal:514"
+
 # SQLite in this folder by default; PostgreSQL at scale:
 # SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://dsr:secret@localhost/dsr"
 

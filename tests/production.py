@@ -44,10 +44,16 @@ HTTP_TIMEOUT = 30
 
 
 def settings_for(database_url: str, redis: servers.Redis, public_url: str,
-                 sources: dict[str, Any]) -> dict[str, object]:
-    """The instance config of the production shape under test."""
+                 sources: dict[str, Any], root: Path) -> dict[str, object]:
+    """The instance config of the production shape under test: its audit key in a file of
+    its own, and its witness in a folder apart from the database."""
+    key_file = root / "keys" / "audit.key"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(f"prod {secrets.token_hex(32)}\n", encoding="ascii")
     return {
         "SECRET_KEY": secrets.token_hex(32),
+        "AUDIT_KEY_FILE": str(key_file),
+        "AUDIT_WITNESS_FILE": str(root / "witness" / "heads.log"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_STORAGE_URI": redis.url(0),
         "JOBS_URL": redis.url(1),
@@ -237,6 +243,8 @@ class Production:
         """`flask audit verify` on this database, which must find the chain intact."""
         output = self.cli("audit", "verify")
         assert "chain intact" in output, output
+        assert "verify under the audit keys" in output, output
+        assert "are the ones the witness saw" in output, output
         return output
 
     def logs(self) -> list[tuple[str, str]]:
@@ -271,7 +279,7 @@ def production(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     web = servers.Gunicorn(root / "gunicorn.log", env)
     sources = company_sources(folder, *(standins[name].url for name in
                                         ("billing", "analytics", "helpdesk")))
-    settings = settings_for(database_url, redis, web.url, sources)
+    settings = settings_for(database_url, redis, web.url, sources, root)
     servers.write_instance(instance, settings)
     # The same settings in this process, for commands run on the same database and queue.
     app = create_app(config_for(database_url) | settings)

@@ -4,6 +4,8 @@ verify`, which must catch tampering done the way an attacker with database acces
 import hashlib
 import json
 import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -12,11 +14,12 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy.engine import make_url
 
-from dsr import audit, engine
+from dsr import ConfigError, audit, engine
 from dsr.actors import SYSTEM, Actor
 from dsr.extensions import db
 from dsr.models import AuditEvent
 from tests.factories import make_request
+from tests.fixtures.databases import app_on
 
 STAFF = Actor("user:1", frozenset({"staff"}))
 
@@ -101,7 +104,7 @@ def _swap(a: int, b: int) -> list[str]:
 @pytest.mark.parametrize(
     ("tampering", "broken", "problem"),
     [
-        ("changed", 3, "its contents were changed"),
+        ("changed", 3, "its hash does not match its contents under audit key 'test'"),
         ("deleted", 4, "expected event 3 here: events were deleted"),
         ("inserted", 3, "does not follow event 2"),
         ("reordered", 3, "does not follow event 2"),
@@ -130,7 +133,7 @@ def test_verify_names_the_first_broken_event(
 
     assert result.exit_code == 1
     assert f"BROKEN at event {broken}: {problem}" in result.output
-    assert "2 event(s) before it are intact" in result.output
+    assert "Events 1 to 2 verify under the audit keys." in result.output
 
 
 def test_verify_catches_events_cut_from_the_end(
@@ -215,4 +218,166 @@ def test_events_chain_from_genesis(app: Flask) -> None:
     assert (second.seq, second.prev_hash) == (2, first.hash)
     db.session.expire_all()
     stored = db.session.get(AuditEvent, 2)
-    assert stored is not None and audit.event_hash(stored) == second.hash
+    assert stored is not None and stored.key_id == "test"
+    assert audit.event_hash(stored, audit.keys.configured()["test"]) == second.hash
+    assert audit.event_hash(stored) != second.hash, "keyed, not a plain SHA-256"
+
+
+# An attacker who holds the database (and, for the last of these, the key too): triggers
+# dropped, events changed, every later hash and the head recomputed, as issue 13 found.
+
+def rows() -> list[SimpleNamespace]:
+    db.session.expire_all()
+    return [SimpleNamespace(**{c: getattr(e, c) for c in (
+        "seq", "occurred_at", "actor", "action", "request_id", "details", "prev_hash", "hash",
+        "key_id")}) for e in db.session.execute(
+            sqlalchemy.select(AuditEvent).order_by(AuditEvent.seq)).scalars()]
+
+
+def rewrite(events: list[SimpleNamespace], start: int, key: bytes | None,
+            keyed_as: str | None) -> list[str]:
+    """UPDATEs that rewrite `events` from number `start` on (the one the attacker changed):
+    each hash recomputed (under `key`, or plain SHA-256 without one), and the head moved to
+    the end; the events before stay as they were."""
+    statements, prev = [], events[start - 2].hash if start > 1 else audit.GENESIS
+    for event in events[start - 1:]:
+        event.prev_hash, event.key_id = prev, keyed_as
+        event.hash = audit.event_hash(event, key)
+        statements.append(
+            f"UPDATE audit_events SET actor = '{event.actor}', prev_hash = '{event.prev_hash}', "
+            f"hash = '{event.hash}', key_id = {repr(keyed_as) if keyed_as else 'NULL'} "
+            f"WHERE seq = {event.seq}")
+        prev = event.hash
+    # prev_hash and hash are unique: move the rewritten ones aside first.
+    aside = ["UPDATE audit_events SET prev_hash = 'x' || seq, hash = 'y' || seq "
+             f"WHERE seq >= {start}"]
+    return [*aside, *statements,
+            f"UPDATE audit_head SET seq = {events[-1].seq}, hash = '{prev}'"]
+
+
+@pytest.fixture
+def witnessed(app: Flask, tmp_path) -> Path:
+    app.config["AUDIT_WITNESS_FILE"] = str(tmp_path / "elsewhere" / "heads.log")
+    return tmp_path / "elsewhere" / "heads.log"
+
+
+def test_a_rewrite_without_the_key_fails_at_the_first_changed_event(
+        app: Flask, database_url: str, runner: FlaskCliRunner) -> None:
+    history()
+    events = rows()
+    events[2].actor = "user:99"
+    db.session.commit()
+    db.engine.dispose()
+    bypass_triggers(database_url, *rewrite(events, 3, None, "test"))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "BROKEN at event 3: its hash does not match its contents under audit key 'test'" \
+        in result.output
+    assert "Events 1 to 2 verify under the audit keys." in result.output
+    assert "intact" not in result.output
+
+
+def test_a_chain_rewritten_as_if_never_keyed_differs_from_the_witness(
+        app: Flask, database_url: str, runner: FlaskCliRunner, witnessed: Path) -> None:
+    history()
+    first_head = int(witnessed.read_text().split()[0])
+    events = rows()
+    events[0].actor = "user:99"
+    db.session.commit()
+    db.engine.dispose()
+    bypass_triggers(database_url, *rewrite(events, 1, None, None))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"BROKEN at event {first_head}: the chain differs from the head the witness " \
+        "recorded at" in result.output
+    assert f"one of events 1 to {first_head}" in result.output or first_head == 1
+    assert "verify under the audit keys" not in result.output
+
+
+def test_events_cut_from_the_end_with_the_head_moved_back_are_caught_by_the_witness(
+        app: Flask, database_url: str, runner: FlaskCliRunner, witnessed: Path) -> None:
+    history()
+    events = rows()
+    kept = events[-3]
+    db.session.commit()
+    db.engine.dispose()
+    bypass_triggers(database_url, f"DELETE FROM audit_events WHERE seq > {kept.seq}",
+                    f"UPDATE audit_head SET seq = {kept.seq}, hash = '{kept.hash}'")
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert f"the witness recorded event {events[-1].seq}" in result.output
+    assert f"the trail ends at event {kept.seq}: events were cut from the end" in result.output
+
+
+def test_an_insider_with_the_key_is_caught_by_the_witness_at_the_changed_event(
+        app: Flask, database_url: str, runner: FlaskCliRunner, witnessed: Path) -> None:
+    for n in range(6):  # one commit, so one witnessed head, per event
+        audit.record("test.event", actor=SYSTEM, count=n)
+        db.session.commit()
+    events = rows()
+    events[3].actor = "user:99"
+    db.session.commit()
+    db.engine.dispose()
+    bypass_triggers(database_url,
+                    *rewrite(events, 4, audit.keys.configured()["test"], "test"))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "BROKEN at event 4: the chain differs from the head the witness recorded at" \
+        in result.output
+    assert "event 4 differs from it" in result.output
+    assert "Events 1 to 3 are the ones the witness saw." in result.output
+
+
+def test_the_key_rotates_and_old_events_verify_while_their_key_is_kept(
+        app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    history()
+    old = rows()[-1].seq
+    key_file = tmp_path / "audit.key"
+    key_file.write_text("# id secret, the last one signs\n"
+                        "test an audit key for tests, 32 characters or more\n"
+                        "2027 a newer audit key, also 32 characters or more\n")
+    app.config.update(AUDIT_KEYS={}, AUDIT_KEY_FILE=str(key_file))
+    audit.keys.load(app)
+    history()
+    assert {e.key_id for e in rows() if e.seq <= old} == {"test"}
+    assert {e.key_id for e in rows() if e.seq > old} == {"2027"}
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+    key_file.write_text("2027 a newer audit key, also 32 characters or more\n")
+    audit.keys.load(app)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "BROKEN at event 1: it was hashed with audit key 'test', which is not configured" \
+        in result.output
+
+
+def test_keys_are_refused_when_short_and_required_outside_tests(
+        app: Flask, tmp_path: Path) -> None:
+    short = tmp_path / "short.key"
+    short.write_text("k1 too-short\n")
+    app.config.update(AUDIT_KEYS={}, AUDIT_KEY_FILE=str(short))
+    with pytest.raises(ConfigError, match="Audit key 'k1' is shorter than 32 characters"):
+        audit.keys.load(app)
+    app.config.update(AUDIT_KEY_FILE=None, TESTING=False)
+    try:
+        with pytest.raises(ConfigError, match="No audit key: set AUDIT_KEY_FILE"):
+            audit.keys.load(app)
+    finally:
+        app.config["TESTING"] = True
+        app.config["AUDIT_KEYS"] = {"test": "an audit key for tests, 32 characters or more"}
+        audit.keys.load(app)
+
+
+def test_each_head_also_goes_to_a_syslog_server(sqlite_url: str) -> None:
+    import socket
+
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    port = receiver.getsockname()[1]
+    for _ in app_on(sqlite_url, AUDIT_WITNESS_SYSLOG=f"udp://127.0.0.1:{port}"):
+        event = audit.record("test.event", actor=SYSTEM, count=1)
+        db.session.commit()
+        message = receiver.recv(4096).decode()
+        assert f"dsr audit head {event.seq} {event.hash}" in message
+    receiver.close()

@@ -12,12 +12,15 @@ ENV_KEY = "e" * 40
 
 @pytest.fixture
 def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty instance folder in place of the repository's, and no DSR_* variables."""
+    """An empty instance folder in place of the repository's, no DSR_* variables but the
+    audit key's file, which lies elsewhere."""
     folder = tmp_path / "instance"
     folder.mkdir()
     for name in [n for n in __import__("os").environ if n.startswith("DSR_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("DSR_INSTANCE_PATH", str(folder))
+    (tmp_path / "audit.key").write_text(f"1 {'k' * 40}\n")
+    monkeypatch.setenv("DSR_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
     return folder
 
 
@@ -70,6 +73,24 @@ def test_the_test_mapping_wins_and_skips_the_instance_file(
     assert app.config["PAGE_SIZE"] == 5
     assert app.config["HOLIDAY_COUNTRY"] == "DE"
     assert app.config["SECRET_KEY"] is None
+
+
+def test_without_an_audit_key_start_up_stops_and_says_where_to_put_one(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DSR_SECRET_KEY", ENV_KEY)
+    monkeypatch.delenv("DSR_AUDIT_KEY_FILE")
+    with pytest.raises(ConfigError, match="No audit key: set AUDIT_KEY_FILE"):
+        create_app()
+
+
+def test_the_audit_key_comes_from_its_file_and_the_witness_lies_apart(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DSR_SECRET_KEY", ENV_KEY)
+    app = create_app()
+    assert app.extensions["dsr.audit.keys"] == {"1": b"k" * 40}
+    assert app.config["AUDIT_WITNESS_FILE"] == str(instance / "audit-witness" / "heads.log")
 
 
 @pytest.mark.parametrize("key", ["change-me", "short", "x" * 31])

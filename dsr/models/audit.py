@@ -23,7 +23,9 @@ class AuditHead(Base):
 
 
 class AuditEvent(Base):
-    """One event in the hash chain; `hash` covers every other column and `prev_hash`."""
+    """One event in the hash chain; `hash` covers every other column and `prev_hash`: an
+    HMAC-SHA256 under the key `key_id` names (kept outside the database), or, for events
+    written before the trail was keyed, a plain SHA-256."""
 
     __tablename__ = "audit_events"
 
@@ -36,3 +38,4 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(32))
