@@ -43,6 +43,7 @@ def register_extensions(app: Flask) -> None:
     from dsr.auth import load_user
     from dsr.database import tune_sqlite
     from dsr.extensions import csrf, db, limiter, login_manager, migrate
+    from dsr.web import headers
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
@@ -53,7 +54,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     if app.config["PROXY_FIX_X_FOR"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])  # type: ignore[method-assign]
+        hops = app.config["PROXY_FIX_X_FOR"]  # the proxies' address and scheme are trusted
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Please sign in to continue."
@@ -62,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     jobs.init_app(app)
     audit_keys.load(app)
     witness.init_app(app)
+    headers.init_app(app)
 
 
 def register_sources(app: Flask) -> None:

@@ -49,3 +49,50 @@ def test_1_a_copy_of_a_subjects_cookie_dies_with_the_sign_out(app: Flask,
             "a sign-out ends every session of the address, copies included"
     assert db.session.execute(select(AuditEvent).where(
         AuditEvent.action == "subject.sign_out")).first() is not None
+
+
+PAGES = ["/", "/requests/new", "/my/sign-in", "/staff/sign-in", "/policy"]
+
+
+def test_4_every_page_carries_the_security_headers_and_is_not_stored(
+        client: FlaskClient) -> None:
+    for url in PAGES:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        headers = response.headers
+        policy = headers["Content-Security-Policy"]
+        for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'",
+                          "frame-ancestors 'none'", "object-src 'none'"):
+            assert directive in policy, (url, directive)
+        assert "unsafe-inline" not in policy
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert "camera=()" in headers["Permissions-Policy"]
+        assert headers["Cache-Control"] == "no-store", url
+        assert "Strict-Transport-Security" not in headers, "plain HTTP: no HSTS"
+    css = client.get("/static/dsr.css")
+    assert css.headers.get("Cache-Control") != "no-store", "static files may be cached"
+    css.close()
+
+
+def test_4_hsts_once_served_over_https_or_behind_a_proxy_that_says_so(
+        client: FlaskClient) -> None:
+    secure = client.get("/", base_url="https://privacy.example")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+    proxied = client.get("/", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in proxied.headers
+
+
+def test_4_pages_with_personal_data_are_not_stored(app: Flask, client: FlaskClient) -> None:
+    case = make_request("access", "fulfilled", email=ADDRESS)
+    case.verified_at = utcnow()
+    db.session.commit()
+    subject_signed_in(client)
+    assert client.get("/my/").headers["Cache-Control"] == "no-store"
+    staff = app.test_client()
+    from tests.fixtures.people import make_user, sign_in
+    make_user("staff@example.org", "staff")
+    sign_in(staff, "staff@example.org")
+    page = staff.get(f"/console/requests/{case.reference}")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"

@@ -10,7 +10,8 @@
       cell.textContent = p[cell.dataset.count];
     });
     parts.forEach(function (key) {
-      box.querySelector('[data-part="' + key + '"]').style.width = (100 * p[key] / total) + "%";
+      box.querySelector('[data-part="' + key + '"]')
+        .setAttribute("width", (100 * p[key] / total) + "%");
     });
     var state = document.getElementById("mailing-state");
     if (p.state === "done") state.textContent = "Done: every customer listed was handled.";

@@ -30,7 +30,7 @@ from dsr.demo.standins.whmcs import create_whmcs
 from dsr.extensions import db
 from dsr.models import AuditEvent, OutboxMessage, PolicyMailing
 from tests import servers
-from tests.fixtures.browser import served, staff_sign_in
+from tests.fixtures.browser import csp_refusals, served, staff_sign_in
 from tests.fixtures.company import DEMO_REGISTER, WHMCS_ID, WHMCS_SECRET, whmcs_settings
 from tests.fixtures.databases import app_on, config_for, consuming
 from tests.fixtures.people import csrf_token, make_user, sign_in
@@ -243,6 +243,8 @@ def test_a_consumer_killed_half_way_is_followed_by_one_that_tells_the_rest_once(
     expected = billing_customers(folder)
     settings = notice_settings(folder, url, port, rate=3000) | {
         "SQLALCHEMY_DATABASE_URI": sqlite_url, "SECRET_KEY": secrets.token_hex(32),
+        "AUDIT_KEYS": {"notices": secrets.token_hex(32)},
+        "AUDIT_WITNESS_FILE": str(tmp_path / "witness" / "heads.log"),
         "JOBS_URL": f"sqlite:///{tmp_path / 'jobs.sqlite'}",
         # A claim older than this is a dead consumer's: short, so the test waits little.
         "JOB_LEASE_SECONDS": 6, "SOURCE_TIMEOUT": 2, "JOB_HANDOVER_GRACE_SECONDS": 1,
@@ -306,6 +308,7 @@ def test_the_progress_bar_moves_without_a_reload_and_ends_done(
         with consuming(app, wait=False), served(app) as base:
             context = browser.new_context()  # JavaScript on, as most admins have it
             page = context.new_page()
+            refused = csp_refusals(page)
             staff_sign_in(page, base, "admin@example.org")
             page.goto(f"{base}/admin/policy/new")
             page.get_by_label("The policy's text").fill("# Privacy policy\n\nTen years.\n")
@@ -324,6 +327,10 @@ def test_the_progress_bar_moves_without_a_reload_and_ends_done(
                 "Done: every customer listed was handled.", timeout=60_000)
             expect(sent).to_have_text("1000")
             assert page.evaluate("window.notReloaded") is True, "the counts came without a reload"
-            width = page.locator('[data-part="sent"]').evaluate("e => e.style.width")
+            width = page.locator('[data-part="sent"]').evaluate("e => e.getAttribute('width')")
             assert width == "100%"
+            drawn = page.locator('[data-part="sent"]').evaluate(
+                "e => e.getBoundingClientRect().width / e.parentElement.clientWidth")
+            assert drawn > 0.99, "the bar is drawn full width"
             context.close()
+            assert not refused, refused
