@@ -18,7 +18,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from dsr import audit, corrections, engine, report
+from dsr import audit, corrections, engine, notify, report
 from dsr.actors import SUBJECT
 from dsr.categories import Category
 from dsr.extensions import db
@@ -83,10 +83,15 @@ def sign_in() -> ResponseReturnValue:
     known = db.session.execute(select(Request.id).where(
         Request.requester_email == email, Request.verified_at.is_not(None),
         Request.type.in_(STAFF_TYPES)).limit(1)).first()
-    # Both paths write and commit, so that the answer's timing says little about the address.
+    # Both paths do the same work (a sign-in row, a signed link, an e-mail handed to the
+    # queue, one commit), so that the answer's timing does not tell whether we know the
+    # address; only the e-mail, which its owner alone reads, says which.
     audit.record("subject.sign_in_asked", actor=SUBJECT)
     if known:
         send_sign_in_link(email)
+    else:
+        send_sign_in_link(email, kind="sign-in-unknown", template="sign_in_unknown",
+                          request_page=notify.public_url("portal.new_request"))
     db.session.commit()
     return render_template("portal/sign_in_sent.html",
                            minutes=current_app.config["SIGN_IN_LINK_MINUTES"])

@@ -115,7 +115,12 @@ def test_asking_for_a_sign_in_link_answers_the_same_for_any_address(company_app:
                                               "csrf_token": csrf_token(client, "/my/sign-in")})
              for address in ("unknown@example.net", "also-unknown@example.org")]
     assert pages[0].get_data() == pages[1].get_data()
-    assert mails("sign-in") == []
+    assert mails("sign-in") == [], "no sign-in link for an address without a request"
+    told = mails("sign-in-unknown")
+    assert [m.to_address for m in told] == ["unknown@example.net", "also-unknown@example.org"]
+    assert "We have no confirmed request from it" in told[0].body
+    assert "/my/session/" not in told[0].body and "http://127.0.0.1:5000/requests/new" \
+        in told[0].body
 
 
 def test_an_unreleased_answer_cannot_be_read(company_app: Flask, company_copy) -> None:
