@@ -114,8 +114,9 @@ OUTBOX_SENDING_LEASE_SECONDS = 600
 # The address people reach dsr at, for links in e-mails.
 PUBLIC_URL = "http://127.0.0.1:5000"
 
-# Public requests: how long a verification link works, and how many requests one client
-# address and one e-mail address may send.
+# Public requests: how long a verification link works, how many POSTs one client address may
+# send (then 429), and how many e-mails the public forms send one e-mail address (then the
+# rest come in one digest when the budget frees: an address is never refused).
 VERIFY_LINK_HOURS = 72
 REQUEST_RATE_LIMIT = "20 per hour"
 REQUEST_RATE_LIMIT_PER_ADDRESS = "3 per hour"

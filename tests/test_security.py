@@ -96,3 +96,29 @@ def test_4_pages_with_personal_data_are_not_stored(app: Flask, client: FlaskClie
     sign_in(staff, "staff@example.org")
     page = staff.get(f"/console/requests/{case.reference}")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+
+
+def test_5_a_flood_in_a_victims_name_does_not_lock_them_out(app: Flask,
+                                                           client: FlaskClient) -> None:
+    case = make_request("access", "fulfilled", email=ADDRESS)
+    case.verified_at = utcnow()
+    db.session.commit()
+    attacker = app.test_client()
+    for typed in ("Rosa.Rivera@example.com", "ROSA.RIVERA@EXAMPLE.COM", ADDRESS):
+        attacker.post("/requests/new", data={
+            "type": "access", "email": typed, "name": "Not Rosa",
+            "csrf_token": csrf_token(attacker, "/requests/new")})
+    assert len(mails("verification")) == 3
+
+    other = app.test_client()
+    ordinary = other.post("/my/sign-in", data={"email": "someone.else@example.com",
+                                               "csrf_token": csrf_token(other, "/my/sign-in")})
+    answer = client.post("/my/sign-in", data={"email": ADDRESS,
+                                               "csrf_token": csrf_token(client, "/my/sign-in")})
+    assert answer.status_code == ordinary.status_code == 200, "the owner is not refused"
+    assert answer.get_data() == ordinary.get_data(), "nor told anything different"
+    assert mails("sign-in") == [], "the budget of e-mails to the address is spent"
+    [digest] = mails("digest")
+    assert digest.to_address == ADDRESS and "Your sign-in link" in digest.body
+    press(client, link(digest))
+    assert client.get("/my/").status_code == 200, "the link in their mailbox signs them in"

@@ -22,6 +22,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("uq_outbox_messages_mailing_address", "mailing_id", "to_address", unique=True,
               sqlite_where=_LISTED, postgresql_where=_LISTED),
+        # What one address's e-mail budget counts (dsr.subjects.limits).
+        Index("ix_outbox_messages_to_address_created_at", "to_address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -88,10 +88,10 @@ def sign_in() -> ResponseReturnValue:
     # address; only the e-mail, which its owner alone reads, says which.
     audit.record("subject.sign_in_asked", actor=SUBJECT)
     if known:
-        send_sign_in_link(email)
+        send_sign_in_link(email, from_form=True)
     else:
         send_sign_in_link(email, kind="sign-in-unknown", template="sign_in_unknown",
-                          request_page=notify.public_url("portal.new_request"))
+                          request_page=notify.public_url("portal.new_request"), from_form=True)
     db.session.commit()
     return render_template("portal/sign_in_sent.html",
                            minutes=current_app.config["SIGN_IN_LINK_MINUTES"])

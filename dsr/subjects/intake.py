@@ -13,6 +13,7 @@ from dsr.categories import Category
 from dsr.corrections import Proposal
 from dsr.extensions import db
 from dsr.models import Request
+from dsr.subjects.limits import mail_from_form
 from dsr.subjects.links import CONFIRMATION
 
 
@@ -34,7 +35,7 @@ def submit(kind: str, email: str, name: str, message: str | None,
     keep_visitor_identifiers(case, visitor_ids, claimed_ips)
     if proposals:
         corrections.propose(case, proposals)
-    notify.enqueue("verification", case.requester_email, "verify", request_id=case.id,
+    mail_from_form("verification", case.requester_email, "verify", request_id=case.id,
                    name=case.requester_name, link=verification_link(case),
                    hours=current_app.config["VERIFY_LINK_HOURS"], request_type=case.type,
                    email_change=any(p.category == Category.EMAIL for p in proposals or []))

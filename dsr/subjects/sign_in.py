@@ -14,19 +14,23 @@ from dsr.actors import SUBJECT
 from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
 from dsr.models import SubjectSignIn
+from dsr.subjects.limits import mail_from_form
 from dsr.subjects.links import SIGN_IN, LinkInvalid
 
 
 def send_sign_in_link(email: str, kind: str = "sign-in", template: str = "sign_in",
-                      request_id: int | None = None, **context: object) -> None:
-    """Queue an e-mail with a fresh single-use sign-in link for `email`."""
+                      request_id: int | None = None, *, from_form: bool = False,
+                      **context: object) -> None:
+    """Queue an e-mail with a fresh single-use sign-in link for `email` (within the
+    address's e-mail budget, when a public form asked for it)."""
     link = SubjectSignIn(email=email)
     db.session.add(link)
     db.session.flush()
     token = SIGN_IN.issue(s=link.id)
-    notify.enqueue(kind, email, template, request_id=request_id,
-                   link=notify.public_url("subject.session_link", token=token),
-                   minutes=current_app.config["SIGN_IN_LINK_MINUTES"], **context)
+    queue = mail_from_form if from_form else notify.enqueue
+    queue(kind, email, template, request_id=request_id,
+          link=notify.public_url("subject.session_link", token=token),
+          minutes=current_app.config["SIGN_IN_LINK_MINUTES"], **context)
 
 
 def sign_in_link(token: str) -> SubjectSignIn:
