@@ -30,6 +30,12 @@ AUDIT_KEYS: dict[str, str] = {}
 AUDIT_WITNESS_FILE: str | None = None
 AUDIT_WITNESS_SYSLOG: str | None = None
 
+# Two-step sign-in (TOTP) is required for accounts holding these roles (add "staff" to
+# require it of everyone); any account may set it up. Failed sign-ins are also counted per
+# account named (whether or not it exists), the windows growing: 5 in 15 minutes, 20 a day.
+MFA_REQUIRED_ROLES = ["legal", "admin"]
+SIGN_IN_ACCOUNT_RATE_LIMIT = "5 per 15 minutes; 20 per day"
+
 # Argon2id; RFC 9106's second recommended profile. Tests lower these to keep the suite fast.
 ARGON2_TIME_COST = 3
 ARGON2_MEMORY_COST = 64 * 1024

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from dsr import audit
 from dsr.actors import CLI
-from dsr.auth import hash_password
+from dsr.auth import hash_password, two_step
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import ApiToken, Role, User, UserRole
@@ -75,6 +75,18 @@ def deactivate_user(email: str) -> None:
     audit.record("user.deactivated", actor=CLI, user_id=user.id)
     db.session.commit()
     click.echo(f"Deactivated account {user.id}; it can no longer sign in or use its tokens.")
+
+
+@users_cli.command("reset-two-step")
+@click.argument("email")
+def reset_two_step(email: str) -> None:
+    """Take an account's two-step sign-in away (a lost device, no recovery codes left): it
+    sets one up again at its next sign-in, where its roles require it."""
+    user = _account(email)
+    two_step.reset(user)
+    audit.record("user.two_step_reset", actor=CLI, user_id=user.id)
+    db.session.commit()
+    click.echo(f"Two-step sign-in of account {user.id} reset; its sessions are ended.")
 
 
 @tokens_cli.command("create")

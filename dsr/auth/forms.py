@@ -1,7 +1,7 @@
 """Forms of the sign-in pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 
@@ -14,3 +14,22 @@ class SignInForm(FlaskForm):
         validators=[DataRequired(), Email(), Length(max=254)],
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class CodeForm(FlaskForm):
+    """The second step: a code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Code", filters=[lambda value: value.strip() if value else value],
+        description="The six digits your authenticator app shows now, or one of your "
+                    "recovery codes.",
+        validators=[DataRequired(message="Enter the code."), Length(max=32)])
+
+
+class SetUpForm(FlaskForm):
+    """Setting the second step up: the first code the app shows."""
+
+    code = StringField(
+        "Code", filters=[lambda value: value.strip() if value else value],
+        description="The six digits your authenticator app shows now for dsr.",
+        validators=[DataRequired(message="Enter the code."), Length(max=32)])

@@ -16,7 +16,7 @@ from dsr.models.requests import (
     normalise_reference,
 )
 from dsr.models.retention import AgedRecords
-from dsr.models.users import ApiToken, Role, User, UserRole, hash_token
+from dsr.models.users import ApiToken, RecoveryCode, Role, User, UserRole, hash_token
 
 __all__ = [
     "OUTBOX_STATES",
@@ -35,6 +35,7 @@ __all__ = [
     "PolicyVersion",
     "ProposedChange",
     "RecipientNotice",
+    "RecoveryCode",
     "Request",
     "RequestNote",
     "RequestType",

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dsr.database import Base, UTCDateTime, utcnow
@@ -37,6 +37,11 @@ class User(UserMixin, Base):
     # Part of the session cookie's id: a new value signs the account out everywhere.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Two-step sign-in (dsr.auth.two_step): the TOTP secret once set up, and the last time
+    # step a code was taken for, so that a code works once.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     roles: Mapped[list["UserRole"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
     )
@@ -76,6 +81,17 @@ class UserRole(Base):
     )
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     user: Mapped[User] = relationship(back_populates="roles")
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for a TOTP code when the device is lost; its hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def hash_token(token: str) -> str:
