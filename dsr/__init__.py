@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from dsr.settings import ConfigError, load_config
+from dsr.web import logs
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -24,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("DSR_INSTANCE_PATH") or str(ROOT / "instance"),
     )
     load_config(app, test_config)
+    logs.install()
     register_extensions(app)
     register_sources(app)
     register_blueprints(app)
@@ -115,9 +117,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def mailbox_enabled(app: Flask) -> bool:
-    """Show the development mailbox only where no mail leaves and nobody real is involved."""
-    trial = app.config["DEMO"] or app.debug or app.testing
-    return bool(trial and not app.config["MAIL_SERVER"])
+    """Show the development mailbox only in the demo (and tests), where no mail leaves and
+    nobody real is involved; it answers only on the loopback (dsr.notify.views)."""
+    return bool((app.config["DEMO"] or app.testing) and not app.config["MAIL_SERVER"])
 
 
 def register_errorhandlers(app: Flask) -> None:

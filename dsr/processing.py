@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from dsr.adapters.registry import OWN, RegisterEntry, configured
 from dsr.demo import sources as demo
 from dsr.settings import ConfigError
+from dsr.text import csv_cell
 
 # The columns of the export, in Art. 30(1)'s order, with the field each reads.
 COLUMNS = [
@@ -90,5 +91,5 @@ def as_csv(rows: list[dict[str, str]]) -> str:
     writer = csv.writer(out)
     writer.writerow([title for _, title in COLUMNS])
     for row in rows:
-        writer.writerow([row[key] for key, _ in COLUMNS])
+        writer.writerow([csv_cell(row[key]) for key, _ in COLUMNS])
     return out.getvalue()

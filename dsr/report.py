@@ -25,6 +25,7 @@ from dsr.collection import found_items, runs_of
 from dsr.database import utcnow
 from dsr.models import FoundItem, Request
 from dsr.models.collection import GROUNDS, withheld_because
+from dsr.text import csv_cell
 
 RIGHTS = [
     "to have inaccurate personal information corrected and incomplete information completed "
@@ -236,19 +237,6 @@ def view(report: dict[str, Any]) -> dict[str, Any]:
     return {"held": held, "empty": empty, "unsearched": unsearched}
 
 
-_NUMBER = re.compile(r"[+-]?[\d .()/-]+")
-
-
-def _cell(value: Any) -> str:
-    """A value a spreadsheet shows as text, never runs as a formula (CSV injection): a cell
-    that begins with =, +, -, @, a tab or a return gets a quote, unless it is a number as a
-    person writes one (a telephone number, say)."""
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
 def as_csv(report: dict[str, Any]) -> str:
     """One row per finding, with the facts of the system that holds it."""
     report = current(report)
@@ -259,7 +247,7 @@ def as_csv(report: dict[str, Any]) -> str:
     for f in report.get("findings", []):
         system = systems.get(f["source"], {})
         details = "; ".join(f"{k}: {v}" for k, v in f["context"].items())
-        writer.writerow([_cell(cell) for cell in [
+        writer.writerow([csv_cell(cell) for cell in [
             Category(f["category"]).label, f["label"], f["value"],
             system.get("title", f["source"]), f["date"], details,
             "; ".join(system.get("purposes", [])), system.get("legal_basis", ""),

@@ -2,6 +2,7 @@
 with a message (PostgreSQL cannot store NUL, and nobody types one on purpose)."""
 
 import re
+from typing import Any
 
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
@@ -26,3 +27,16 @@ def small_int(text: str | None) -> int | None:
     (form fields and query arguments people can tamper with)."""
     text = text or ""
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+_NUMBER = re.compile(r"[+-]?[\d .()/-]+")
+
+
+def csv_cell(value: Any) -> str:
+    """A value a spreadsheet shows as text, never runs as a formula (CSV injection): a cell
+    that begins with =, +, -, @, a tab or a return gets a quote, unless it is a number as a
+    person writes one (a telephone number, say)."""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text

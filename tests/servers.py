@@ -209,7 +209,8 @@ class Gunicorn(Process):
         self.url = f"http://127.0.0.1:{self.port}"
         super().__init__("gunicorn", [
             BIN / "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-            "--graceful-timeout", "10", "--no-control-socket", "wsgi:app",
+            "--graceful-timeout", "10", "--no-control-socket",
+            "--access-logfile", "-", "--logger-class", "dsr.web.logs.GunicornLogger", "wsgi:app",
         ], log, env)
         self.size = workers
 

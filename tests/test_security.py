@@ -122,3 +122,89 @@ def test_5_a_flood_in_a_victims_name_does_not_lock_them_out(app: Flask,
     assert digest.to_address == ADDRESS and "Your sign-in link" in digest.body
     press(client, link(digest))
     assert client.get("/my/").status_code == 200, "the link in their mailbox signs them in"
+
+
+def test_7_link_tokens_and_query_secrets_are_cut_from_every_log(app: Flask) -> None:
+    import logging
+
+    import requests
+
+    from dsr.web import logs
+    from tests.fixtures.browser import served
+
+    token_routes = sorted(rule.rule for rule in app.url_map.iter_rules()
+                          if "token" in rule.arguments)
+    assert [route.rsplit("<", 1)[0] for route in token_routes] == sorted(logs.TOKEN_PATHS), \
+        "every route with a token in its path is cut from the logs"
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    watched = ("werkzeug", "urllib3.connectionpool")
+    for name in watched:
+        logging.getLogger(name).addHandler(handler)
+    levels = {name: logging.getLogger(name).level for name in watched}
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.DEBUG)
+    logging.getLogger("werkzeug").setLevel(logging.INFO)
+    try:
+        with served(app) as base:
+            requests.get(f"{base}/requests/verify/SeCrEtToKeN.abc", timeout=5)
+            requests.get(f"{base}/?e=/Base/User&apikey=KEY123&salt=SALT9&signature=SIG%3D",
+                         timeout=5)
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).removeHandler(handler)
+            logging.getLogger(name).setLevel(level)
+    logged = "\n".join(records)
+    assert "/requests/verify/[cut]" in logged
+    for secret in ("SeCrEtToKeN", "KEY123", "SALT9", "SIG%3D"):
+        assert secret not in logged, secret
+    assert "apikey=[cut]" in logged
+
+
+def test_7_the_development_mailbox_answers_only_on_the_loopback(client: FlaskClient) -> None:
+    assert client.get("/dev/mailbox/").status_code == 200
+    remote = client.get("/dev/mailbox/", environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert remote.status_code == 404
+
+
+def test_7_no_development_mailbox_outside_the_demo(sqlite_url: str) -> None:
+    from tests.fixtures.databases import app_on
+
+    for app in app_on(sqlite_url, TESTING=False, DEBUG=True, SECRET_KEY="k" * 40):
+        assert app.test_client().get("/dev/mailbox/").status_code == 404
+
+
+def test_7_an_upload_must_open_as_what_it_says_it_is(app: Flask, tmp_path) -> None:
+    import io
+
+    from PIL import Image
+
+    from tests.fixtures.legal import PDF, legal, open_record
+
+    app.config["DISCLOSURE_DOCUMENTS"] = str(tmp_path / "documents")
+    client = legal(app, "first@example.org")
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(png, format="PNG")
+    signature_only = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    header_only = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    for data, name, kind in ((signature_only, "scan.png", "an image"),
+                             (header_only, "order.pdf", "a PDF")):
+        refused = open_record(client, documents=[(io.BytesIO(data), name)])
+        assert refused.status_code == 400, name
+        assert f"{name} does not open as {kind}" in refused.get_data(as_text=True)
+    taken = open_record(client, documents=[(io.BytesIO(png.getvalue()), "scan.png"),
+                                           (io.BytesIO(PDF), "order.pdf")])
+    assert taken.status_code == 302
+
+
+def test_7_csv_exports_never_hand_a_spreadsheet_a_formula() -> None:
+    import csv
+    import io
+
+    from dsr import processing
+
+    row = {key: "=HYPERLINK(\"http://evil.example\")" for key, _ in processing.COLUMNS}
+    row["recipients"] = "+49 30 1234567"
+    [read] = list(csv.reader(io.StringIO(processing.as_csv([row]))))[1:]
+    assert read[0] == "'=HYPERLINK(\"http://evil.example\")"
+    assert "+49 30 1234567" in read, "a telephone number stays as written"

@@ -3,11 +3,14 @@
 only through legal's audited download."""
 
 import hashlib
+import io
 import re
 from pathlib import Path
 
 import filetype
 from flask import current_app
+from PIL import Image
+from pypdf import PdfReader
 from werkzeug.datastructures import FileStorage
 
 from dsr.extensions import db
@@ -29,6 +32,25 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^\w.\- ]", "_", name)[:200] or "document"
 
 
+def _opens(name: str, mime: str, data: bytes) -> None:
+    """Refuse a file whose first bytes say PDF or image but which does not open as one: a
+    PDF must parse and have a page, an image must decode whole (within Pillow's size
+    guard against decompression bombs)."""
+    try:
+        if mime == "application/pdf":
+            if not PdfReader(io.BytesIO(data)).pages:
+                raise ValueError("no page")
+        else:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+    except Exception:  # pypdf and Pillow raise many kinds; any of them means it does not open
+        kind = "a PDF" if mime == "application/pdf" else "an image"
+        raise DocumentRefused(f"{name} does not open as {kind}: it may be damaged, or "
+                              "not what its first bytes say.") from None
+
+
 def store(upload: FileStorage, request_id: int, user_id: int) -> DisclosureDocument:
     """Check and keep one uploaded document for a disclosure record."""
     limit = int(current_app.config["DISCLOSURE_DOCUMENT_MAX_BYTES"])
@@ -43,6 +65,7 @@ def store(upload: FileStorage, request_id: int, user_id: int) -> DisclosureDocum
     if kind is None or kind.mime not in allowed:
         raise DocumentRefused(f"{name} is not one of the accepted kinds of document (PDF, PNG, "
                               "JPEG): its content says otherwise.")
+    _opens(name, kind.mime, data)
     digest = hashlib.sha256(data).hexdigest()
     path = folder() / digest
     if not path.exists():

@@ -1,12 +1,25 @@
 """The development mailbox: with no SMTP server (the demo), read here what dsr would send."""
 
-from flask import Blueprint, render_template
+from ipaddress import ip_address
+
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
 from dsr.extensions import db
 from dsr.models import OutboxMessage
 
 blueprint = Blueprint("mailbox", __name__, url_prefix="/dev/mailbox")
+
+
+@blueprint.before_request
+def only_on_the_loopback() -> None:
+    """Answer only a browser on this machine: the mailbox holds every demo e-mail's links."""
+    try:
+        loopback = ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        abort(404)
 
 
 @blueprint.route("/")

@@ -69,6 +69,10 @@ def test_a_subject_asks_staff_collect_in_the_background_and_the_answer_holds_eve
     assert me.email in answer.text and "Transfer domain to a colleague" in answer.text
     others = [c for c in production.people if c.id != me.id]
     assert not [c.email for c in others if c.email in answer.text]
+    access_log = production.web.output()
+    token = production.link(ready).rsplit("/", 1)[-1]
+    assert "POST /my/session/[cut] HTTP" in access_log, "the access log has the request"
+    assert token not in access_log, "but not the link's token (issue 13, finding 7)"
     production.verify_audit()
 
 
