@@ -3,7 +3,7 @@
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from dsr.engine import TransitionError
 from dsr.extensions import db
@@ -16,9 +16,12 @@ def _wants_json() -> bool:
 def _http_error(error: HTTPException) -> ResponseReturnValue:
     db.session.rollback()
     status = error.code or 500
+    # A 405 says which methods the URL takes (RFC 9110), whichever way the error is shown.
+    headers = {"Allow": ", ".join(error.valid_methods)} \
+        if isinstance(error, MethodNotAllowed) and error.valid_methods else {}
     if _wants_json():
-        return jsonify(error={"status": status, "message": error.description}), status
-    return render_template("errors/error.html", error=error, status=status), status
+        return jsonify(error={"status": status, "message": error.description}), status, headers
+    return render_template("errors/error.html", error=error, status=status), status, headers
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

@@ -267,7 +267,7 @@ def test_the_detail_shows_sources_and_findings_with_id_details_masked(
         ("analytics", "failed", "analytics: no answer within 60 seconds."),
         ("billing", "done", None)]
     assert [f["value"] for f in body["findings"]] == ["ina@example.com", "•••••••6789"]
-    revealed = client.get(f"/api/v1/requests/{case.reference}?reveal=1", headers=staff_api).json
+    revealed = client.get(f"/api/v1/requests/{case.reference}?reveal=true", headers=staff_api).json
     assert revealed["findings"][1]["value"] == "DE123456789"
     views = db.session.execute(select(AuditEvent.details).where(
         AuditEvent.action == "request.view")).scalars().all()

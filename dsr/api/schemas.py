@@ -1,15 +1,25 @@
 """The JSON API's bodies, validated with pydantic; their JSON Schemas feed the OpenAPI
 document, so that what is documented is what is checked."""
 
+import re
 from typing import Literal, Self
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from dsr.categories import Category
 from dsr.corrections import Proposal
 from dsr.corrections.values import InvalidValue, normalise
 from dsr.text import MESSAGE, has_control_characters
+
+# What free text may hold, declared in the document as the validators check it: no control
+# characters but tab and line breaks (dsr.text).
+PRINTABLE: JsonDict = {"pattern": "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"}
+
+_MAILBOX = re.compile(r".+@[^@\s]+")
 
 Correctable = Literal["name", "address", "email", "phone", "company", "id_details",
                       "bank_details"]
@@ -17,7 +27,7 @@ Correctable = Literal["name", "address", "email", "phone", "company", "id_detail
 
 def _printable(value: str | None) -> str | None:
     if value is not None and has_control_characters(value):
-        raise ValueError(MESSAGE)
+        raise PydanticCustomError("printable", MESSAGE)
     return value
 
 
@@ -28,9 +38,9 @@ class ChangeIn(BaseModel):
 
     category: Correctable
     proposed: str = Field(min_length=1, max_length=200)
-    current: str = Field(default="", max_length=200)
-    why: str = Field(default="", max_length=2000)
-    note: str = Field(default="", max_length=2000)
+    current: str = Field(default="", max_length=200, json_schema_extra=PRINTABLE)
+    why: str = Field(default="", max_length=2000, json_schema_extra=PRINTABLE)
+    note: str = Field(default="", max_length=2000, json_schema_extra=PRINTABLE)
 
     _text = field_validator("current", "why", "note")(_printable)
 
@@ -53,25 +63,46 @@ class ChangeIn(BaseModel):
 class NewRequest(BaseModel):
     """A subject's request, as the public form takes it; a correction names its changes."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Declared as checked: a correction names at least one change, an access request none.
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [{
+        "if": {"properties": {"type": {"const": "correction"}}},
+        "then": {"required": ["changes"], "properties": {"changes": {"minItems": 1}}},
+        "else": {"properties": {"changes": {"maxItems": 0}}},
+    }]})
 
     type: Literal["access", "correction"]
-    email: EmailStr = Field(max_length=254)
-    name: str = Field(min_length=1, max_length=200)
-    message: str | None = Field(default=None, max_length=4000)
+    email: str = Field(max_length=254, json_schema_extra={"format": "email"})
+    name: str = Field(min_length=1, max_length=200, json_schema_extra=PRINTABLE)
+    message: str | None = Field(default=None, max_length=4000, json_schema_extra=PRINTABLE)
     changes: list[ChangeIn] = Field(default=[], max_length=50)
 
     _text = field_validator("name", "message")(_printable)
 
+    @field_validator("email")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        """Something@somewhere (else 400, malformed), that is an address mail can reach (else
+        422: a quoted local part, a special-use domain such as .test); normalised."""
+        if not _MAILBOX.fullmatch(value):
+            raise PydanticCustomError("email_syntax", "value is not a valid email address: "
+                                      "write it as name@example.com")
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ValueError(f"value is not a valid email address: {error}") from None
+
     @model_validator(mode="after")
     def _changes_fit_the_type(self) -> Self:
+        # What the document declares is refused as malformed (400); what it cannot say (an
+        # e-mail change to the same address, a value that is not one) as unprocessable (422).
         if self.type == "correction" and not self.changes:
-            raise ValueError("a correction request names at least one change")
+            raise PydanticCustomError("shape", "a correction request names at least one change")
         if len(self.changes) > current_app.config["MAX_CHANGES"]:
-            raise ValueError(f"send at most {current_app.config['MAX_CHANGES']} changes in one "
-                             "request")
+            raise PydanticCustomError(
+                "shape", f"send at most {current_app.config['MAX_CHANGES']} changes in one "
+                "request")
         if self.type == "access" and self.changes:
-            raise ValueError("an access request takes no changes")
+            raise PydanticCustomError("shape", "an access request takes no changes")
         if any(c.category == "email" and c.proposed.lower() == str(self.email).lower()
                for c in self.changes):
             raise ValueError("an e-mail change must name a new address")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dsr import audit, collection, engine
 from dsr.actors import Actor
-from dsr.api.openapi import document
+from dsr.api.openapi import document, staff_states
 from dsr.api.schemas import NewRequest
 from dsr.database import utcnow
 from dsr.extensions import db
@@ -22,6 +22,20 @@ from dsr.text import MESSAGE, has_control_characters
 from dsr.web import transitions
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# The query parameters each operation takes (as the OpenAPI document declares them); any
+# other is refused, never silently ignored.
+QUERY = {"api.list_requests": {"state", "type"}, "api.get_request": {"reveal"}}
+BOOLEAN = {"true": True, "false": False}
+
+
+@blueprint.before_request
+def known_parameters_only() -> None:
+    unknown = sorted(set(request.args) - QUERY.get(request.endpoint or "", set()))
+    if unknown:
+        abort(400, description=f"Unknown query parameter {', '.join(unknown)!r}: this "
+                               "operation takes " + (", ".join(sorted(
+                                   QUERY.get(request.endpoint or "", set()))) or "none") + ".")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,7 +101,10 @@ def submit_request() -> ResponseReturnValue:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        abort(400, description=f"{where}: {first['msg'].removeprefix('Value error, ')}.")
+        # A body the document describes but whose content cannot be taken (an address that
+        # cannot receive mail, a value that is not a telephone number): 422; else 400.
+        status = 422 if first["type"] == "value_error" else 400
+        abort(status, description=f"{where}: {first['msg'].removeprefix('Value error, ')}.")
     case = submit(body.type, str(body.email), body.name.strip(), body.message,
                   [change.proposal() for change in body.changes])
     db.session.commit()
@@ -97,10 +114,19 @@ def submit_request() -> ResponseReturnValue:
 @blueprint.get("/requests")
 @token_required("staff")
 def list_requests() -> ResponseReturnValue:
-    """List requests, soonest due first; ?state= narrows to one state."""
-    query = select(Request).where(Request.type.in_(STAFF_TYPES))
-    if state := request.args.get("state"):
-        query = query.where(Request.state == state)
+    """List requests, soonest due first; ?type= and ?state= narrow them (a value that is
+    not a type or state staff see is refused, not ignored)."""
+    types = list(STAFF_TYPES)
+    if "type" in request.args:
+        if request.args["type"] not in STAFF_TYPES:
+            abort(400, description=f"type must be one of {', '.join(STAFF_TYPES)}.")
+        types = [request.args["type"]]
+    query = select(Request).where(Request.type.in_(types))
+    if "state" in request.args:
+        states = staff_states()
+        if request.args["state"] not in states:
+            abort(400, description=f"state must be one of {', '.join(states)}.")
+        query = query.where(Request.state == request.args["state"])
     rows = db.session.execute(
         query.order_by(Request.due_at, Request.id).limit(current_app.config["PAGE_SIZE"])
     ).scalars().all()
@@ -113,7 +139,9 @@ def list_requests() -> ResponseReturnValue:
 def get_request(reference: str) -> ResponseReturnValue:
     """Return one request with its requester and the actions the caller may take."""
     case = _case(reference)
-    reveal = request.args.get("reveal", "").lower() in ("1", "true", "yes")
+    reveal = BOOLEAN.get(request.args.get("reveal", "false"))
+    if reveal is None:
+        abort(400, description="reveal must be true or false.")
     audit.record("request.view", actor=g.actor, request_id=case.id, via="api", flag=reveal)
     db.session.commit()
     return jsonify(
