@@ -147,6 +147,8 @@ def main() -> None:
         database_url = f"{server}/load"
         servers.write_instance(instance, {
             "SECRET_KEY": secrets.token_hex(32),
+            "AUDIT_KEYS": {"load": secrets.token_hex(32)},
+            "AUDIT_WITNESS_FILE": str(root / "witness" / "heads.log"),
             "SQLALCHEMY_DATABASE_URI": database_url,
             "RATELIMIT_STORAGE_URI": redis.url(0),
             "JOBS_URL": redis.url(1),

@@ -115,20 +115,23 @@ def test_the_api_takes_a_correction_with_its_changes(app: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    ("changes", "message"),
+    ("changes", "message", "status"),
     [
-        ([], "a correction request names at least one change"),
-        ([{"category": "bank_details", "proposed": "DE00"}], "That is not a valid IBAN"),
-        ([{"category": "visit", "proposed": "x"}], "changes.0.category"),
-        ([{"category": "email", "proposed": "ana.lima@example.com"}], "must name a new address"),
+        # Malformed, as the OpenAPI document says: 400.
+        ([], "a correction request names at least one change", 400),
+        ([{"category": "visit", "proposed": "x"}], "changes.0.category", 400),
+        # As the document describes, but not a value of its kind: 422.
+        ([{"category": "bank_details", "proposed": "DE00"}], "That is not a valid IBAN", 422),
+        ([{"category": "email", "proposed": "ana.lima@example.com"}], "must name a new address",
+         422),
     ],
 )
 def test_the_api_refuses_a_correction_it_cannot_take(
-    app: Flask, changes: list[dict[str, str]], message: str
+    app: Flask, changes: list[dict[str, str]], message: str, status: int
 ) -> None:
     response = app.test_client().post("/api/v1/requests", json={
         "type": "correction", "email": "ana.lima@example.com", "name": "Ana Lima",
         "changes": changes})
-    assert response.status_code == 400
+    assert response.status_code == status
     assert message in response.get_json()["error"]["message"]
     assert db.session.execute(select(Request)).first() is None

@@ -17,6 +17,7 @@ import requests
 
 from dsr.demo import company
 from dsr.demo.standins import query
+from tests.fixtures.legal import PDF
 
 pytestmark = [pytest.mark.production, pytest.mark.postgresql,
               pytest.mark.xdist_group("production")]
@@ -31,7 +32,6 @@ COURT_ORDER = {
     "citation": "AG Tiergarten 351 Gs 12/26", "data_types": ["subscriber", "traffic"],
     "range_from": "", "range_to": "",
 }
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 ALL_SOURCES_DONE = "(?s)" + "".join(
     rf"(?=.*<td>{name}</td>\s*<td><span class=\"state[^\"]*\">done</span>)"
     for name in ("analytics", "billing", "chats", "helpdesk"))
