@@ -16,20 +16,20 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
+def _code(description: str) -> StringField:
+    return StringField("Code", filters=[lambda value: value.strip() if value else value],
+                       description=description,
+                       validators=[DataRequired(message="Enter the code."), Length(max=32)])
+
+
 class CodeForm(FlaskForm):
     """The second step: a code from the authenticator app, or a recovery code."""
 
-    code = StringField(
-        "Code", filters=[lambda value: value.strip() if value else value],
-        description="The six digits your authenticator app shows now, or one of your "
-                    "recovery codes.",
-        validators=[DataRequired(message="Enter the code."), Length(max=32)])
+    code = _code("The six digits your authenticator app shows now, or one of your recovery "
+                 "codes.")
 
 
 class SetUpForm(FlaskForm):
     """Setting the second step up: the first code the app shows."""
 
-    code = StringField(
-        "Code", filters=[lambda value: value.strip() if value else value],
-        description="The six digits your authenticator app shows now for dsr.",
-        validators=[DataRequired(message="Enter the code."), Length(max=32)])
+    code = _code("The six digits your authenticator app shows now for dsr.")
