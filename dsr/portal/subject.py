@@ -115,8 +115,7 @@ def session_link(token: str) -> ResponseReturnValue:
         db.session.rollback()
         abort(410, description="This sign-in link has already been used. Ask for a new one.")
     audit.record("subject.sign_in", actor=SUBJECT)
-    db.session.commit()
-    start_session(link)
+    start_session(link)  # commits the claim, the event and the session together
     return redirect(url_for("subject.requests"))
 
 

@@ -8,7 +8,7 @@ that its owner finds in their mailbox every link that was asked for (the newest 
 flood in their name costs them one e-mail more."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import current_app
@@ -55,7 +55,7 @@ def mail_from_form(kind: str, to: str, template: str, *, request_id: int | None 
                    oldest + timedelta(seconds=budget.get_expiry()))
 
 
-def _add_to_digest(to: str, item: str, frees_at: Any) -> None:
+def _add_to_digest(to: str, item: str, frees_at: datetime) -> None:
     digest = db.session.execute(select(OutboxMessage).where(
         OutboxMessage.to_address == to, OutboxMessage.kind == DIGEST,
         OutboxMessage.state == "pending").with_for_update()).scalar_one_or_none()
