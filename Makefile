@@ -70,6 +70,7 @@ test: lint types unit
 bench: $(VENV)/.app
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/timing.py
+	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/access.py
 	$(BIN)/python bench/corrections.py

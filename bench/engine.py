@@ -40,7 +40,7 @@ def grow_chain(events: int) -> None:
     while db.session.execute(db.select(db.func.count()).select_from(audit.AuditEvent)
                              ).scalar_one() < events:
         for _ in range(1000):
-            audit.record("bench.event", actor=SYSTEM, n=1)
+            audit.record("bench.event", actor=SYSTEM, count=1)
         db.session.commit()
 
 

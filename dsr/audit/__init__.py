@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -136,8 +136,38 @@ class ChainReport:
         return self.broken_seq is None
 
 
-class StoredLink(ChainLink, Protocol):
-    hash: str
+# What the walk reads of each event, streamed in seq order: its columns as text, the time
+# as the database spells it in the canonical form.
+_COLUMNS = {
+    "sqlite": "occurred_at",  # YYYY-MM-DD HH:MM:SS.ffffff, in UTC
+    "postgresql": "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+}
+_READ = ("SELECT seq, {moment}, actor, action, request_id, {details}, prev_hash, hash, "
+         "key_id FROM audit_events ORDER BY seq")
+_BATCH = 5000
+
+
+def _stored_rows() -> Generator[tuple[Any, ...], None, None]:
+    """Every event's stored columns as text, in seq order, a batch at a time from the
+    driver itself (a server-side cursor on PostgreSQL): no ORM, no per-row conversion."""
+    dialect = db.engine.dialect.name
+    sql = _READ.format(moment=_COLUMNS[dialect],
+                       details="details::text" if dialect == "postgresql" else "details")
+    connection = db.session.connection().connection.dbapi_connection
+    assert connection is not None
+    cursor = connection.cursor(name="audit_verify") if dialect == "postgresql" \
+        else connection.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(_BATCH):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+def _encoded_in_python(seq: int) -> bytes:
+    """One event's canonical encoding from its decoded columns (the slow, sure way)."""
+    return canonical(db.session.get(AuditEvent, seq))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -162,60 +192,91 @@ class _Walk:
         return " ".join(said)
 
 
-def _link_problem(event: StoredLink, walk: _Walk, known: dict[str, bytes]) -> str | None:
-    """Why an event in its place does not verify (its hash, its key), if it does not."""
-    if event.key_id is None:
+def _hash_problem(seq: int, data: bytes, digest: str, key_id: str | None, walk: _Walk,
+                  macs: dict[str, Any]) -> str | None:
+    """Why an event does not verify (its key, its hash), if it does not."""
+    if key_id is None:
         if walk.keyed_from is not None:
             return ("it is not keyed, but the events before it are: it was written without "
                     "the key")
-        return "its contents were changed" if event_hash(event) != event.hash else None
-    if event.key_id not in known:
-        return (f"it was hashed with audit key {event.key_id!r}, which is not configured "
+        if hashlib.sha256(data).hexdigest() == digest \
+                or hashlib.sha256(_encoded_in_python(seq)).hexdigest() == digest:
+            return None
+        return "its contents were changed"
+    base = macs.get(key_id)
+    if base is None:
+        return (f"it was hashed with audit key {key_id!r}, which is not configured "
                 "(AUDIT_KEYS, AUDIT_KEY_FILE): add that key back to verify it")
-    if not hmac.compare_digest(event_hash(event, known[event.key_id]), event.hash):
-        return (f"its hash does not match its contents under audit key {event.key_id!r}: it "
-                "was changed, or written by someone without the key")
-    return None
+    for attempt in (data, None):
+        mac = base.copy()
+        mac.update(attempt if attempt is not None else _encoded_in_python(seq))
+        if hmac.compare_digest(mac.hexdigest(), digest):
+            return None
+    return (f"its hash does not match its contents under audit key {key_id!r}: it was "
+            "changed, or written by someone without the key")
 
 
-def check_chain(events: Iterable[StoredLink], expect: str | None = None,
+def check_chain(events: Iterable[tuple[Any, ...]], expect: str | None = None,
                 known: dict[str, bytes] | None = None,
                 seen: dict[int, "witness.Seen"] | None = None) -> ChainReport:
-    """Walk events in seq order and report the first one that breaks the chain: out of
-    place, not verifying under its key, or not the event the witness saw there."""
-    known, seen = known or {}, seen or {}
+    """Walk events (their stored columns, in seq order, as `_stored_rows` reads them) and
+    report the first one that breaks the chain: out of place, not verifying under its key,
+    or not the event the witness saw there."""
+    macs = {key_id: hmac.new(key, digestmod=hashlib.sha256)
+            for key_id, key in (known or {}).items()}
+    seen = seen or {}
     expected_seq, expected_prev, count, found = 1, GENESIS, 0, expect == GENESIS
     walk = _Walk()
 
     def broken(seq: int, problem: str) -> ChainReport:
+        walk.last_keyed = count if walk.keyed_from is not None else None
         return ChainReport(count, expected_prev, seq, problem, vouched=walk.vouched())
 
-    for event in events:
-        if event.seq != expected_seq:
-            return broken(event.seq, f"expected event {expected_seq} here: events were "
-                                     "deleted or renumbered")
-        if event.prev_hash != expected_prev:
-            return broken(event.seq, f"does not follow event {expected_seq - 1}: an event "
-                                     "was inserted, deleted or moved")
-        if (problem := _link_problem(event, walk, known)) is not None:
-            return broken(event.seq, problem)
-        if (witnessed := seen.get(event.seq)) is not None:
-            if witnessed.hash != event.hash:
-                where = (f"event {event.seq} differs from it" if walk.agreed == event.seq - 1
-                         else f"the first event that differs from it is one of events "
-                              f"{walk.agreed + 1} to {event.seq}")
-                return broken(event.seq, f"the chain differs from the head the witness "
-                                         f"recorded at {witnessed.at} (event {event.seq}): "
-                                         f"{where}")
-            walk.agreed = event.seq
-        if event.key_id is None:
-            walk.unkeyed = event.seq
+    steady_key: str | None = None  # the key of the events just before, and its HMAC
+    steady_mac: Any = None
+    for seq, moment, actor, action, request_id, details, prev_hash, digest, key_id in events:
+        if seq != expected_seq:
+            return broken(seq, f"expected event {expected_seq} here: events were deleted or "
+                               "renumbered")
+        if prev_hash != expected_prev:
+            return broken(seq, f"does not follow event {expected_seq - 1}: an event was "
+                               "inserted, deleted or moved")
+        # The canonical encoding built from the stored text without decoding it: details
+        # are stored canonically (CanonicalJSON) and codes need no escaping. Where that guess
+        # is wrong (an event written otherwise), the hash does not match and the event is
+        # encoded the sure way (`_encoded_in_python`). Inline: this loop is verify's time.
+        key = f',"key_id":"{key_id}"' if key_id is not None else ""
+        data = (f'{{"action":"{action}","actor":"{actor}","details":{details}{key},'
+                f'"occurred_at":"{moment[:10]}T{moment[11:]}Z","prev_hash":"{prev_hash}",'
+                f'"request_id":{"null" if request_id is None else request_id},'
+                f'"seq":{seq}}}').encode()
+        if key_id is not None and key_id == steady_key:  # keyed as the event before
+            mac = steady_mac.copy()
+            mac.update(data)
+            if mac.hexdigest() != digest and (
+                    problem := _hash_problem(seq, data, digest, key_id, walk, macs)):
+                return broken(seq, problem)
         else:
-            walk.keyed_from = walk.keyed_from or event.seq
-            walk.last_keyed = event.seq
+            if (problem := _hash_problem(seq, data, digest, key_id, walk, macs)) is not None:
+                return broken(seq, problem)
+            if key_id is None:
+                walk.unkeyed = seq
+            else:
+                walk.keyed_from = walk.keyed_from or seq
+                steady_key, steady_mac = key_id, macs[key_id]
+        if seen and (witnessed := seen.get(seq)) is not None:
+            if witnessed.hash != digest:
+                where = (f"event {seq} differs from it" if walk.agreed == seq - 1
+                         else f"the first event that differs from it is one of events "
+                              f"{walk.agreed + 1} to {seq}")
+                return broken(seq, f"the chain differs from the head the witness recorded at "
+                                   f"{witnessed.at} (event {seq}): {where}")
+            walk.agreed = seq
         count += 1
-        found = found or event.hash == expect
-        expected_seq, expected_prev = event.seq + 1, event.hash
+        if digest == expect:
+            found = True
+        expected_seq, expected_prev = seq + 1, digest
+    walk.last_keyed = count if walk.keyed_from is not None else None
     return ChainReport(count, expected_prev, expected_found=found, vouched=walk.vouched(),
                        witnessed=walk.agreed)
 
@@ -228,20 +289,13 @@ def verify(expect: str | None = None) -> ChainReport:
         seen = {head.seq: head for head in witness.read()}
     except witness.WitnessUnreadable as error:
         return ChainReport(0, GENESIS, 0, f"{error}: the witness was tampered with")
-    # Plain rows, not ORM objects: the walk reads each event once and changes nothing.
-    result = db.session.execute(
-        select(
-            AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.action,
-            AuditEvent.request_id, AuditEvent.details, AuditEvent.prev_hash, AuditEvent.hash,
-            AuditEvent.key_id,
-        )
-        .order_by(AuditEvent.seq)
-        .execution_options(yield_per=5000)
-    )
+    # Stored text, not ORM objects: the walk reads each event once, hashes it, and changes
+    # nothing; a break found early closes the cursor (a server-side one on PostgreSQL).
+    rows = _stored_rows()
     try:
-        report = check_chain(result, expect, keys.configured(), seen)
+        report = check_chain(rows, expect, keys.configured(), seen)
     finally:
-        result.close()  # a break found early leaves PostgreSQL's server-side cursor open
+        rows.close()
     if not report.intact:
         return report
 
