@@ -247,3 +247,32 @@ def test_an_unconfirmed_request_cannot_be_collected(staff_client: FlaskClient) -
         "csrf_token": csrf_token(staff_client, f"/console/requests/{case.reference}")})
     assert forced.status_code == 409
     assert "not possible while the request is &#39;submitted&#39;" in forced.get_data(as_text=True)
+
+
+def test_the_queue_page_costs_the_same_statements_whatever_its_size(
+        app: Flask, users) -> None:
+    from sqlalchemy import event
+
+    from tests.factories import make_request
+    from tests.fixtures.people import sign_in
+
+    for n in range(30):
+        make_request("access", "verified", email=f"p{n}@example.com", name=f"Person {n}")
+    client = app.test_client()
+    sign_in(client, "staff@example.org")
+    counted = {}
+    for size in (5, 25):
+        app.config["PAGE_SIZE"] = size
+        statements: list[str] = []
+
+        def count(*args, seen: list[str] = statements, **kwargs) -> None:
+            seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page = client.get("/console/").get_data(as_text=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert page.count("Person ") >= size
+        counted[size] = len(statements)
+    assert counted[5] == counted[25], counted

@@ -71,12 +71,15 @@ def queue() -> str | tuple[str, int]:
     rows = db.session.execute(
         query.order_by(Request.due_at, Request.id).limit(current_app.config["PAGE_SIZE"])
     ).scalars().all()
-    audit.record("queue.view", actor=Actor.for_user(current_user), rows=len(rows))
-    db.session.commit()
-    return render_template(
+    # Rendered before the view is recorded: the commit would expire the rows and reload each
+    # one, a statement per row.
+    page = render_template(
         "console/queue.html", form=form, requests=rows, total=total, now=utcnow(),
         answered=answered_states(),
     )
+    audit.record("queue.view", actor=Actor.for_user(current_user), rows=len(rows))
+    db.session.commit()
+    return page
 
 
 @blueprint.route("/requests/<reference>")

@@ -56,12 +56,14 @@ def index() -> str:
                   Disclosure.emergency.desc(), Request.due_at, Request.id)
         .limit(current_app.config["PAGE_SIZE"])).all()
     lapsing = disclosures.lapsing(timedelta(days=current_app.config["GAG_REMINDER_DAYS"]))
-    audit.record("disclosures.listed", actor=_actor(), rows=len(rows))
-    db.session.commit()
     answered = set(engine.workflow_for("disclosure")["answered"])
-    return render_template("legal/index.html", rows=rows, lapsing=lapsing, now=utcnow(),
+    # Rendered before the view is recorded: the commit would expire the rows (a reload each).
+    page = render_template("legal/index.html", rows=rows, lapsing=lapsing, now=utcnow(),
                            answered=answered, instruments=disclosures.INSTRUMENTS,
                            today=utcnow().date())
+    audit.record("disclosures.listed", actor=_actor(), rows=len(rows))
+    db.session.commit()
+    return page
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
