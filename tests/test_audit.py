@@ -396,3 +396,25 @@ def test_an_event_whose_details_were_stored_otherwise_still_verifies(
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "chain intact" in result.output
+
+
+@pytest.mark.parametrize("appends", [1, 16])
+def test_a_transactions_appends_cost_three_statements_however_many(
+        app: Flask, runner: FlaskCliRunner, appends: int) -> None:
+    """The head is locked and read once, the events go in one batch, the head is moved
+    once: not four round trips per event."""
+    statements: list[str] = []
+
+    def count(*args, seen: list[str] = statements, **kwargs) -> None:
+        seen.append(args[2])
+
+    sqlalchemy.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        for n in range(appends):
+            audit.record("test.event", actor=SYSTEM, count=n)
+        db.session.commit()
+    finally:
+        sqlalchemy.event.remove(db.engine, "before_cursor_execute", count)
+    audit_statements = [s for s in statements if "audit_" in s]
+    assert len(audit_statements) == 3, audit_statements
+    assert "chain intact" in runner.invoke(args=["audit", "verify"]).output

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from sqlalchemy import event as orm_events
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from dsr.actors import Actor
 from dsr.audit import keys, witness
@@ -87,20 +89,31 @@ def event_hash(event: ChainLink, key: bytes | None = None) -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
+# The head this transaction has reached, and whether the head row still has to be told:
+# appends after the first of a transaction chain on in memory, and go to the database with
+# its next flush, the events in one batched INSERT and the head in one UPDATE.
+_HEAD = "dsr.audit.head"
+_HEAD_UNWRITTEN = "dsr.audit.head_unwritten"
+
+
 def record(
     action: str, *, actor: Actor, request_id: int | None = None, **details: Detail
 ) -> AuditEvent:
     """Append an event to the chain in the current transaction (the caller commits)."""
     check_details(details)
     session = db.session
-    # Writing the head row first takes the write lock (SQLite) or the row lock (PostgreSQL)
-    # until commit, so the head read next is the true one and appends never fork.
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
-    head = session.execute(select(AuditHead.seq, AuditHead.hash)).one()
+    head: tuple[int, str] | None = session.info.get(_HEAD)
+    if head is None:
+        # Writing the head row takes the write lock (SQLite) or the row lock (PostgreSQL)
+        # until commit, so the head it returns is the true one and appends never fork.
+        row = session.execute(update(AuditHead).where(AuditHead.id == 1)
+                              .values(seq=AuditHead.seq)
+                              .returning(AuditHead.seq, AuditHead.hash)).one()
+        head = (row.seq, row.hash)
     signing = keys.signing()
     event = AuditEvent(
-        seq=head.seq + 1,
-        prev_hash=head.hash,
+        seq=head[0] + 1,
+        prev_hash=head[1],
         occurred_at=utcnow(),
         actor=actor.ref,
         action=action,
@@ -110,12 +123,29 @@ def record(
     )
     event.hash = event_hash(event, signing[1] if signing else None)
     session.add(event)
-    session.flush()
-    session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=event.seq, hash=event.hash)
-    )
+    session.info[_HEAD], session.info[_HEAD_UNWRITTEN] = (event.seq, event.hash), True
     witness.note(event.seq, event.hash)
     return event
+
+
+def _write_head(session: Session, *_: object) -> None:
+    """Before a flush that writes this transaction's new events, move the head row to
+    the last of them."""
+    if session.info.pop(_HEAD_UNWRITTEN, False):
+        seq, digest = session.info[_HEAD]
+        session.execute(update(AuditHead).where(AuditHead.id == 1)
+                        .values(seq=seq, hash=digest))
+
+
+def _forget_head(session: Session, *_: object) -> None:
+    """A transaction's end: the next one reads the head from the database again."""
+    session.info.pop(_HEAD, None)
+    session.info.pop(_HEAD_UNWRITTEN, None)
+
+
+orm_events.listen(Session, "before_flush", _write_head)
+orm_events.listen(Session, "after_commit", _forget_head)
+orm_events.listen(Session, "after_rollback", _forget_head)
 
 
 @dataclass(frozen=True)
