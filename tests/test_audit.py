@@ -418,3 +418,18 @@ def test_a_transactions_appends_cost_three_statements_however_many(
     audit_statements = [s for s in statements if "audit_" in s]
     assert len(audit_statements) == 3, audit_statements
     assert "chain intact" in runner.invoke(args=["audit", "verify"]).output
+
+
+def test_events_of_a_session_closed_uncommitted_neither_chain_on_nor_reach_the_witness(
+        app: Flask, runner: FlaskCliRunner, witnessed: Path) -> None:
+    audit.record("test.event", actor=SYSTEM, count=1)
+    db.session.commit()
+    audit.record("test.event", actor=SYSTEM, count=2)  # never committed
+    db.session.close()
+    audit.record("test.event", actor=SYSTEM, count=3)
+    db.session.commit()
+    db.session.commit()  # a commit with no event of its own writes no head
+    assert [line.split()[0] for line in witnessed.read_text().splitlines()] == ["1", "2"]
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "Events 1 to 2 are the ones the witness saw" \
+        in result.output, result.output

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import event as orm_events
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from dsr.actors import Actor
 from dsr.audit import keys, witness
@@ -137,15 +137,16 @@ def _write_head(session: Session, *_: object) -> None:
                         .values(seq=seq, hash=digest))
 
 
-def _forget_head(session: Session, *_: object) -> None:
-    """A transaction's end: the next one reads the head from the database again."""
-    session.info.pop(_HEAD, None)
-    session.info.pop(_HEAD_UNWRITTEN, None)
+def _forget_head(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction's end, however it ended (commit, rollback, close): the next one reads
+    the head from the database again."""
+    if transaction.parent is None:
+        session.info.pop(_HEAD, None)
+        session.info.pop(_HEAD_UNWRITTEN, None)
 
 
 orm_events.listen(Session, "before_flush", _write_head)
-orm_events.listen(Session, "after_commit", _forget_head)
-orm_events.listen(Session, "after_rollback", _forget_head)
+orm_events.listen(Session, "after_transaction_end", _forget_head)
 
 
 @dataclass(frozen=True)

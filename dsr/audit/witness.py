@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from dsr.database import utcnow
 from dsr.extensions import db
@@ -94,8 +94,10 @@ def _after_commit(session: Session) -> None:
         write(*head)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_HEAD, None)
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """A head not committed (a rollback, a session closed) is never witnessed."""
+    if transaction.parent is None:
+        session.info.pop(_HEAD, None)
 
 
 def read() -> Iterator[Seen]:
@@ -113,4 +115,4 @@ def read() -> Iterator[Seen]:
 
 
 event.listen(Session, "after_commit", _after_commit)
-event.listen(Session, "after_rollback", _after_rollback)
+event.listen(Session, "after_transaction_end", _after_transaction_end)
