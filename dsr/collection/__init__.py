@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from dsr import audit, engine
 from dsr.actors import Actor
@@ -315,11 +315,12 @@ def _store(request: Request, source: str, findings: list[Finding],
     db.session.execute(
         delete(FoundItem).where(FoundItem.request_id == request.id, FoundItem.source == source)
     )
-    db.session.add_all(
-        FoundItem(
-            request_id=request.id, source=source, category=f.category.value, label=f.label,
-            value=f.value, record_kind=f.record.kind, record_key=f.record.key,
-            record_field=f.record.field, context=dict(f.context),
-        )
-        for f in findings
-    )
+    if findings:  # one batched INSERT, not an ORM object per finding (a heavy subject has
+        # tens of thousands)
+        db.session.execute(insert(FoundItem), [
+            {"request_id": request.id, "source": source, "category": f.category.value,
+             "label": f.label, "value": f.value, "record_kind": f.record.kind,
+             "record_key": f.record.key, "record_field": f.record.field,
+             "context": dict(f.context)}
+            for f in findings
+        ])
