@@ -31,11 +31,11 @@ BOOLEAN = {"true": True, "false": False}
 
 @blueprint.before_request
 def known_parameters_only() -> None:
-    unknown = sorted(set(request.args) - QUERY.get(request.endpoint or "", set()))
-    if unknown:
+    taken = QUERY.get(request.endpoint or "", set())
+    if unknown := sorted(set(request.args) - taken):
         abort(400, description=f"Unknown query parameter {', '.join(unknown)!r}: this "
-                               "operation takes " + (", ".join(sorted(
-                                   QUERY.get(request.endpoint or "", set()))) or "none") + ".")
+                               f"operation takes {', '.join(sorted(taken)) or 'none'}.")
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

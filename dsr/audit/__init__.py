@@ -160,7 +160,6 @@ class ChainReport:
     problem: str | None = None
     expected_found: bool = False
     vouched: str = ""
-    witnessed: int = 0
 
     @property
     def intact(self) -> bool:
@@ -308,8 +307,7 @@ def check_chain(events: Iterable[tuple[Any, ...]], expect: str | None = None,
             found = True
         expected_seq, expected_prev = seq + 1, digest
     walk.last_keyed = count if walk.keyed_from is not None else None
-    return ChainReport(count, expected_prev, expected_found=found, vouched=walk.vouched(),
-                       witnessed=walk.agreed)
+    return ChainReport(count, expected_prev, expected_found=found, vouched=walk.vouched())
 
 
 def verify(expect: str | None = None) -> ChainReport:

@@ -12,7 +12,7 @@ import pyotp
 import segno
 from flask import current_app
 from markupsafe import Markup
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
 from dsr.database import changed_rows, utcnow
 from dsr.extensions import db
@@ -97,11 +97,6 @@ def issue_recovery_codes(user: User) -> list[str]:
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hashed(c)) for c in codes)
     return codes
-
-
-def unused_codes(user: User) -> int:
-    return len(db.session.execute(select(RecoveryCode.id).where(
-        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))).all())
 
 
 def reset(user: User) -> None:
