@@ -423,16 +423,15 @@ def row_findings(source: str, spec: TableSpec, row: Mapping[str, Any]) -> list[F
     """Turn one row into findings: one per mapped non-empty field, one for an activity."""
     key = "/".join(_text(row[column]) for column in spec.keys)
     found = [
-        Finding(f.category, f.label, _text(row[column]), source,
-                RecordRef(source, spec.table, key, column))
+        Finding(f.category, f.label, text, source, RecordRef(source, spec.table, key, column))
         for column, f in spec.fields.items()
-        if _text(row[column])
+        if (text := _text(row[column]))
     ]
     if spec.activity is not None:
         context = {
-            column: unix_time(row[column]) if column in spec.timestamps else _text(row[column])
+            column: unix_time(row[column]) if column in spec.timestamps else text
             for column in spec.context
-            if _text(row[column])
+            if (text := _text(row[column]))
         }
         summary = _text(row[spec.summary]) if spec.summary else spec.label
         found.append(Finding(spec.activity, spec.label, summary or spec.label, source,

@@ -22,24 +22,34 @@ never a structured fact. In it, these are replaced by "[another person]":
 The subject's own identifiers, and every word that is not one of the above, are kept.
 """
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from dsr.adapters import Finding, SubjectIdentity
 from dsr.categories import Category
 
 ANOTHER_PERSON = "[another person]"
+# The structured facts a source holds on the subject that free text may repeat as theirs.
+OWN_FACTS = (Category.EMAIL, Category.PHONE, Category.BANK_DETAILS, Category.NAME)
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b")
 _PHONE = re.compile(r"(?<![\w+])\(?(?:\+|0)\d[\d ./()-]{5,20}\d(?!\w)")
 _DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+_DIGIT = re.compile(r"\d")
 _CUSTOMER = re.compile(
     r"\b(?:customer|client|kunde)(?:[ -]?(?:no\.?|nr\.?|number|id|nummer))?\s*#?\s*(\d{1,10})\b"
     r"|\bkunden-?(?:nummer|nr\.?)\s*#?\s*(\d{1,10})\b",
     re.IGNORECASE)
+# Values that name nobody: a date or a time as databases write them, an amount or a count of
+# fewer digits than a telephone number has. Most details of activity are such; they are kept
+# without a look (and a time's fraction of a second is never taken for a number).
+_PLAIN = re.compile(r"\d{1,7}(?:[.,]\d{1,2})?"
+                    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
+                    r"(?: ?(?:Z|UTC|[+-]\d{2}:?\d{2}))?")
 # Lower-case words that belong inside a name ("Bram de Vries", "Ludwig van der Berg").
 _PARTICLES = frozenset({"de", "van", "von", "der", "den", "da", "di", "du", "le", "la", "ter",
                         "ten", "del", "dos", "bin", "al"})
@@ -51,15 +61,23 @@ def folded(text: str) -> str:
     return _fold(text)[0]
 
 
-def _fold(text: str) -> tuple[str, list[int]]:
+def _fold(text: str) -> tuple[str, Sequence[int]]:
     """`text` folded, and for each folded character the position of the original it came from."""
-    chars, origin = [], []
+    if text.isascii():  # most text: one character each, in place
+        return text.lower(), range(len(text))
+    chars: list[str] = []
+    origin: list[int] = []
     for position, char in enumerate(text):
-        plain = "".join(c for c in unicodedata.normalize("NFKD", char)
-                        if not unicodedata.combining(c)).casefold()
+        plain = _fold_char(char)
         chars.append(plain)
         origin.extend([position] * len(plain))
     return "".join(chars), origin
+
+
+@functools.cache
+def _fold_char(char: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", char)
+                   if not unicodedata.combining(c)).casefold()
 
 
 def _digits(text: str) -> str:
@@ -147,29 +165,39 @@ class Redaction:
         if not finding.category.is_activity:
             return finding
         texts = [finding.value, *map(str, finding.context.values())]
-        names = self.other_names | {folded(n) for t in texts
-                                    for n in attached_names(t, self._others_emails(t))}
-        names -= self.own_names
-        return replace(finding, value=self.text(finding.value, names), context={
-            key: self.text(str(value), names) for key, value in finding.context.items()})
+        attached = {folded(n) for t in texts
+                    for n in attached_names(t, self._others_emails(t))} - self.own_names
+        names = self.other_names | attached if attached else self.other_names
+        value = self.text(finding.value, names)
+        context = {key: self.text(str(text), names) for key, text in finding.context.items()}
+        if value == finding.value and context == finding.context:
+            return finding  # most: nobody else named
+        return replace(finding, value=value, context=context)
 
     def text(self, text: str, names: Iterable[str] | None = None) -> str:
         """`text` with other people's identifiers and the names in `names` (default: those
         known) replaced by ANOTHER_PERSON."""
-        text = _EMAIL.sub(lambda m: m.group(0) if self._own_email(m.group(0))
-                          else ANOTHER_PERSON, text)
-        text = _IBAN.sub(lambda m: m.group(0) if m.group(0).replace(" ", "") in self.own_ibans
-                         else ANOTHER_PERSON, text)
-        text = _PHONE.sub(self._phone, text)
-        text = _CUSTOMER.sub(lambda m: m.group(0) if (m.group(1) or m.group(2))
-                             in self.own.customer_ids else ANOTHER_PERSON, text)
-        return _without_names(text, self.other_names if names is None else frozenset(names))
+        if _PLAIN.fullmatch(text):
+            return text
+        if "@" in text:
+            text = _EMAIL.sub(lambda m: m.group(0) if self._own_email(m.group(0))
+                              else ANOTHER_PERSON, text)
+        if _DIGIT.search(text):  # an IBAN, a telephone or a customer number has digits
+            text = _IBAN.sub(lambda m: m.group(0) if m.group(0).replace(" ", "")
+                             in self.own_ibans else ANOTHER_PERSON, text)
+            text = _PHONE.sub(self._phone, text)
+            text = _CUSTOMER.sub(lambda m: m.group(0) if (m.group(1) or m.group(2))
+                                 in self.own.customer_ids else ANOTHER_PERSON, text)
+        return _without_names(text, self.other_names if names is None
+                              else names if isinstance(names, frozenset) else frozenset(names))
 
     def _own_email(self, address: str) -> bool:
         address = address.lower()
         return address in self.own.emails or address.rpartition("@")[2] in self.staff_domains
 
     def _others_emails(self, text: str) -> list[str]:
+        if "@" not in text:
+            return []
         return [m.group(0) for m in _EMAIL.finditer(text) if not self._own_email(m.group(0))]
 
     def _phone(self, match: re.Match[str]) -> str:
@@ -192,6 +220,8 @@ def _inside(match: re.Match[str], *patterns: re.Pattern[str]) -> bool:
 
 def _without_names(text: str, names: frozenset[str]) -> str:
     """`text` with every whole occurrence of `names` (folded) replaced by ANOTHER_PERSON."""
+    if not names:
+        return text
     plain, origin = _fold(text)
     spaced = " ".join(plain.split())  # a quick look first: names are rarely there
     present = sorted((n for n in names if " ".join(n.split()) in spaced), key=len, reverse=True)

@@ -129,7 +129,7 @@ class SqlAdapter:
             if (typed := self._typed(table.c[column], values))
         ]
         only = [table.c[column] == value for column, value in spec.where.items()]
-        found: dict[str, Mapping[str, Any]] = {}  # a row two batches both hold, once
+        read: list[list[Mapping[str, Any]]] = []
         with self._engine.connect() as connection:
             for batch in _batches(searched):
                 where = [
@@ -138,8 +138,13 @@ class SqlAdapter:
                     for column, values in batch
                 ]
                 result = connection.execute(sa.select(table).where(sa.or_(*where), *only))
-                for row in result.mappings():
-                    found.setdefault(repr(tuple(row.values())), dict(row))
+                names = list(result.keys())
+                read.append([dict(zip(names, row, strict=True)) for row in result])
+        if len(read) == 1:
+            return read[0]
+        found: dict[str, Mapping[str, Any]] = {}  # a row two batches both hold, once
+        for row in (row for rows in read for row in rows):
+            found.setdefault(repr(tuple(row.values())), row)
         return list(found.values())
 
     @contextmanager
