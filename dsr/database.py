@@ -1,10 +1,12 @@
 """The declarative base shared by every model, and the column types they have in common."""
 
+import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData
-from sqlalchemy.engine import CursorResult, Dialect, Result
+from sqlalchemy import JSON, DateTime, MetaData, Table, insert
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Result
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -30,6 +32,27 @@ def tune_sqlite(dbapi_connection: Any, _record: object) -> None:
 def changed_rows(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE changed (its result is a CursorResult)."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def insert_rows(connection: Connection, model: type["Base"],
+                rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` into `model`'s table in the connection's transaction: by COPY on
+    PostgreSQL (a third of the time of an INSERT of many rows), by one executemany elsewhere.
+    Every row gives the same columns, each as it is stored (JSON columns as the value to
+    encode), and every column but a generated key: COPY knows no Python-side defaults."""
+    if not rows:
+        return
+    table = cast(Table, model.__table__)
+    if connection.dialect.driver != "psycopg":
+        connection.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    encoded = [isinstance(table.c[name].type, JSON) for name in columns]
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([json.dumps(row[name]) if encode else row[name]
+                            for name, encode in zip(columns, encoded, strict=True)])
 
 
 def utcnow() -> datetime:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import cast
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from dsr import audit, engine
 from dsr.actors import Actor
@@ -31,13 +31,14 @@ from dsr.adapters import (
     SubjectIdentity,
     searched_by,
 )
-from dsr.adapters.redaction import Redaction
+from dsr.adapters.redaction import OWN_FACTS, Redaction
 from dsr.adapters.registry import Source, configured
 from dsr.categories import Category, mask
-from dsr.database import utcnow
+from dsr.database import insert_rows, utcnow
 from dsr.extensions import db
 from dsr.jobs import declare as declare_job
 from dsr.models import FoundItem, Request, SourceRun
+from dsr.models.collection import record_date
 from dsr.names import resolve
 
 log = logging.getLogger(__name__)
@@ -284,7 +285,9 @@ def _redaction(request: Request, subject: SubjectIdentity, findings: list[Findin
     found, and every structured fact stored for the request or just found (a source returns
     only the subject's); the other people are those behind dsr's other requests, by the names
     they gave and the names their sources hold."""
-    facts = [(Category(i.category), i.value) for i in found_items(request)] + \
+    stored = db.session.execute(select(FoundItem.category, FoundItem.value).where(
+        FoundItem.request_id == request.id, FoundItem.category.in_([c.value for c in OWN_FACTS])))
+    facts = [(Category(category), value) for category, value in stored] + \
         [(f.category, f.value) for f in findings]
     return Redaction.beside(widened(request, subject), facts, names=[request.requester_name],
                             others=_other_people(request),
@@ -315,12 +318,12 @@ def _store(request: Request, source: str, findings: list[Finding],
     db.session.execute(
         delete(FoundItem).where(FoundItem.request_id == request.id, FoundItem.source == source)
     )
-    if findings:  # one batched INSERT, not an ORM object per finding (a heavy subject has
-        # tens of thousands)
-        db.session.execute(insert(FoundItem), [
-            {"request_id": request.id, "source": source, "category": f.category.value,
-             "label": f.label, "value": f.value, "record_kind": f.record.kind,
-             "record_key": f.record.key, "record_field": f.record.field,
-             "context": dict(f.context)}
-            for f in findings
-        ])
+    # Rows, not an ORM object per finding: a heavy subject has tens of thousands.
+    insert_rows(db.session.connection(), FoundItem, [
+        {"request_id": request.id, "source": source, "category": f.category.value,
+         "label": f.label, "value": f.value, "record_kind": f.record.kind,
+         "record_key": f.record.key, "record_field": f.record.field,
+         "context": dict(f.context), "dated": record_date(f.context), "redactions": [],
+         "withheld_ground": None, "withheld_note": None}
+        for f in findings
+    ])

@@ -1,5 +1,7 @@
 """What collection found for a request, and how each source's run went."""
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +33,23 @@ GROUNDS = {
                               "legal privilege"),
     "other": Ground("Other (say why in the note)", "", ""),
 }
+
+
+# Context keys that date a record, most telling first, as the adapters write them.
+DATE_KEYS = ("date", "opened", "created", "started", "sent", "dateline", "first_seen",
+             "last_seen")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def record_date(context: Mapping[str, Any]) -> str:
+    """The date (YYYY-MM-DD) a record's context gives, or "" for an undated one."""
+    for key in DATE_KEYS:
+        if match := _DATE.match(str(context.get(key, ""))):
+            return match.group(0)
+    for value in context.values():
+        if match := _DATE.match(str(value)):
+            return match.group(0)
+    return ""
 
 
 def withheld_because(ground: str, note: str | None) -> str:
@@ -77,7 +96,9 @@ class FoundItem(Base):
     once the answer has been downloadable for REPORT_AVAILABLE_DAYS."""
 
     __tablename__ = "found_items"
-    __table_args__ = (Index("ix_found_items_request_source", "request_id", "source"),)
+    # In the answer's order: a source's findings by kind, each kind by date.
+    __table_args__ = (Index("ix_found_items_answer", "request_id", "source", "category",
+                            "dated"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
@@ -89,6 +110,9 @@ class FoundItem(Base):
     record_key: Mapped[str] = mapped_column(String(200))
     record_field: Mapped[str] = mapped_column(String(64), default="")
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The record's date as its context gives it (record_date), or "": the answer lists
+    # activity newest first, in the database's order.
+    dated: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # Left out of the answer whole by staff at review, on a ground of GROUNDS; the note says
     # why (for "other", it is the reason the subject reads). Personal data, never audited.
     withheld_ground: Mapped[str | None] = mapped_column(String(32))
@@ -106,12 +130,18 @@ class FoundItem(Base):
         return [self.value, *map(str, self.context.values())]
 
     def as_answered(self) -> tuple[str, dict[str, Any]]:
-        """The value and details as the subject reads them: each withheld passage replaced by
-        what says why."""
-        value, context = self.value, dict(self.context)
-        for part in self.redactions:
-            shown = f"[withheld: {withheld_as(part['ground'], part.get('note', ''))}]"
-            value = value.replace(part["passage"], shown)
-            context = {key: text.replace(part["passage"], shown) if isinstance(text, str)
-                       else text for key, text in context.items()}
-        return value, context
+        """The value and details as the subject reads them."""
+        return answered(self.value, self.context, self.redactions)
+
+
+def answered(value: str, context: dict[str, Any], redactions: list[dict[str, str]]
+             ) -> tuple[str, dict[str, Any]]:
+    """A finding's value and details as the subject reads them: each passage staff withheld
+    replaced by what says why."""
+    context = dict(context)
+    for part in redactions:
+        shown = f"[withheld: {withheld_as(part['ground'], part.get('note', ''))}]"
+        value = value.replace(part["passage"], shown)
+        context = {key: text.replace(part["passage"], shown) if isinstance(text, str)
+                   else text for key, text in context.items()}
+    return value, context
