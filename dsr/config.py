@@ -135,11 +135,14 @@ VISITS_KEPT_DAYS = 396
 SIGN_IN_LINK_MINUTES = 30
 SUBJECT_SESSION_MINUTES = 60
 REPORT_AVAILABLE_DAYS = 30
+# The PDF of an answer lists the newest this many of each kind of activity (with the counts
+# per month of all); the page, the JSON and the CSV list every one.
+PDF_LISTED = 200
 
 # Retention (`flask retention report`): days each kind of record is kept once its clock
 # starts; what each rule deletes and keeps is in dsr/retention. What collection found for an
-# access request is kept for REPORT_AVAILABLE_DAYS after release (the answer as released
-# stays).
+# access request, which the released answer lists, is kept for REPORT_AVAILABLE_DAYS after
+# release (the answer's summary stays).
 RETENTION_DAYS = {
     # The address, name and message of a request never confirmed, from when it lapsed.
     "unconfirmed_requests": 30,

@@ -8,23 +8,25 @@ and `view()` arranges that data for the page and the PDF, so all formats say the
 
 import csv
 import io
-import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import Text, and_, cast, func, or_, select
 
 from dsr import disclosures
 from dsr.adapters import IDENTIFIERS, identification_notes, searched_by
 from dsr.adapters.redaction import ANOTHER_PERSON
 from dsr.adapters.registry import configured
 from dsr.categories import Category, mask
-from dsr.collection import found_items, runs_of
+from dsr.collection import runs_of
 from dsr.database import utcnow
+from dsr.extensions import db
 from dsr.models import FoundItem, Request
-from dsr.models.collection import GROUNDS, withheld_because
+from dsr.models.collection import GROUNDS, answered, record_date, withheld_because
 from dsr.text import csv_cell
 
 RIGHTS = [
@@ -41,12 +43,11 @@ AUTHORITIES = ("Public authorities that receive personal information in a partic
 DISCLOSED = ("The law required us to disclose information about you to these public "
              "authorities, in particular inquiries. They are not recipients in the sense of "
              "GDPR Art. 4(9); we list them because we may now tell you.")
-# Context keys that date a record, most telling first, as the adapters write them.
-DATE_KEYS = ("date", "opened", "created", "started", "sent", "dateline", "first_seen",
-             "last_seen")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+GONE = "Not stated: this system is no longer among those we search."
 # Activity of a kind is drawn as counts per month from this many records on.
 CHART_FROM = 12
+# Findings are read from the database, and written out, this many at a time.
+STREAM_ROWS = 1000
 REGISTER_FACTS = ("purposes", "legal_basis", "retention", "recipients", "origin", "transfers",
                   "safeguards", "automated_decisions")
 CSV_COLUMNS = ["category", "what", "value", "system", "date", "details", "purposes",
@@ -56,30 +57,12 @@ CSV_COLUMNS = ["category", "what", "value", "system", "date", "details", "purpos
 
 def account_ids(case: Request) -> set[str]:
     """The customer numbers the request's identifying sources found for the subject."""
-    sources = configured()
-    return {item.record_key for item in found_items(case)
-            if (source := sources.get(item.source)) and source.identifies == item.record_kind}
-
-
-def dated(context: dict[str, Any]) -> str:
-    """The date (YYYY-MM-DD) a record's context gives, or "" for an undated one."""
-    for key in DATE_KEYS:
-        if match := _DATE.match(str(context.get(key, ""))):
-            return match.group(0)
-    for value in context.values():
-        if match := _DATE.match(str(value)):
-            return match.group(0)
-    return ""
-
-
-def _ordered(items: list[FoundItem], order: list[str]) -> list[FoundItem]:
-    """Findings by system (in the configured order), facts before activity in the
-    vocabulary's order, and activity newest first."""
-    rank = {category.value: position for position, category in enumerate(Category)}
-    by_date = sorted(items, key=lambda item: dated(item.context), reverse=True)
-    return sorted(by_date, key=lambda item: (
-        order.index(item.source) if item.source in order else len(order),
-        rank.get(item.category, len(rank))))
+    identifying = [and_(FoundItem.source == name, FoundItem.record_kind == source.identifies)
+                   for name, source in configured().items() if source.identifies]
+    if not identifying:
+        return set()
+    return set(db.session.execute(select(FoundItem.record_key).distinct().where(
+        FoundItem.request_id == case.id, or_(*identifying))).scalars())
 
 
 def withheld_reasons(grounds: Iterable[tuple[str, str | None]]) -> list[dict[str, Any]]:
@@ -91,13 +74,42 @@ def withheld_reasons(grounds: Iterable[tuple[str, str | None]]) -> list[dict[str
                                                   key=lambda c: (order.index(c[0][0]), c[0][1]))]
 
 
+def _kinds(case: Request, order: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """For each source, the kinds of what it holds in the vocabulary's order, each with its
+    count and its count per month ("" for undated records), counted by the database."""
+    month = func.substr(FoundItem.dated, 1, 7)
+    rows = db.session.execute(
+        select(FoundItem.source, FoundItem.category, month, func.count())
+        .where(FoundItem.request_id == case.id, FoundItem.withheld_ground.is_(None))
+        .group_by(FoundItem.source, FoundItem.category, month))
+    counted: dict[tuple[str, str], Counter[str]] = {}
+    for source, category, yyyy_mm, count in rows:
+        counted.setdefault((source, category), Counter())[yyyy_mm] += count
+    rank = {category.value: position for position, category in enumerate(Category)}
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for (source, category), months in sorted(counted.items(), key=lambda kind: (
+            order.index(kind[0][0]) if kind[0][0] in order else len(order),
+            rank.get(kind[0][1], len(rank)))):
+        kinds.setdefault(source, []).append({
+            "category": category, "count": sum(months.values()),
+            "months": {m: n for m, n in sorted(months.items()) if m}})
+    return kinds
+
+
+def _answered(request_id: int) -> Any:
+    """The findings of a request that its answer lists (not withheld whole)."""
+    return and_(FoundItem.request_id == request_id, FoundItem.withheld_ground.is_(None))
+
+
 def compile_report(case: Request, generated_at: datetime | None = None) -> dict[str, Any]:
-    """Build the answer of a request from what collection stored and the register."""
-    every = found_items(case)
-    items = [item for item in every if not item.withheld]
+    """Build the answer of a request from what collection stored and the register: what it
+    says of every finding (how many, of which kind, from when, per system), counted by the
+    database; the findings themselves stay where collection stored them, and `Answer` reads
+    them in the answer's order."""
     sources = configured()
     runs = runs_of(case)
     order = list(sources)
+    kinds = _kinds(case, order)
 
     def searched_with(name: str) -> list[dict[str, Any]]:
         run = runs.get(name)
@@ -106,20 +118,13 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
 
     used = {key for run in runs.values() for key in run.searched}
     usable = {key for source in sources.values() for key in searched_by(source.adapter)}
-    found = Counter(item.source for item in items)
-    findings = [
-        {"n": n, "category": item.category, "label": item.label, "value": value,
-         "source": item.source, "date": dated(item.context), "context": context}
-        for n, item in enumerate(_ordered(items, order))
-        for value, context in [item.as_answered()]
-    ]
-    dates = sorted(str(f["date"]) for f in findings if f["date"])
     systems = [
         {
             "name": name,
             "title": source.title,
-            "found": found[name],
-            "categories": sorted({f["category"] for f in findings if f["source"] == name}),
+            "found": sum(kind["count"] for kind in kinds.get(name, [])),
+            "categories": sorted(kind["category"] for kind in kinds.get(name, [])),
+            "kinds": kinds.get(name, []),
             # What it was searched by: the answer says where it looked, and with what.
             "searched_with": searched_with(name),
             **{fact: getattr(source.register, fact) for fact in REGISTER_FACTS
@@ -127,7 +132,27 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
             "recipients": source.register.recipient_names,
         }
         for name, source in sources.items()
+    ] + [
+        # A source no longer configured still answers for what it was found to hold.
+        {"name": name, "title": name, "found": sum(kind["count"] for kind in held),
+         "categories": sorted(kind["category"] for kind in held), "kinds": held,
+         "searched_with": searched_with(name), "recipients": [], "purposes": [],
+         **{fact: GONE for fact in REGISTER_FACTS if fact not in ("recipients", "purposes")}}
+        for name, held in kinds.items() if name not in sources
     ]
+    present = {kind["category"] for system in kinds.values() for kind in system}
+    oldest = db.session.execute(select(func.min(FoundItem.dated)).where(
+        _answered(case.id), FoundItem.dated != "")).scalar()
+    withheld = db.session.execute(
+        select(FoundItem.withheld_ground, FoundItem.withheld_note)
+        .where(FoundItem.request_id == case.id, FoundItem.withheld_ground.is_not(None))).all()
+    in_part = db.session.execute(select(FoundItem.redactions).where(
+        _answered(case.id), cast(FoundItem.redactions, Text) != "[]")).scalars()
+    others = db.session.execute(select(FoundItem.id).where(
+        _answered(case.id), or_(FoundItem.value.contains(ANOTHER_PERSON, autoescape=True),
+                             cast(FoundItem.context, Text).contains(ANOTHER_PERSON,
+                                                                    autoescape=True))
+    ).limit(1)).first()
     return {
         "reference": case.reference,
         "generated_at": (generated_at or utcnow()).isoformat(),
@@ -135,21 +160,18 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
         "subject": {"name": case.requester_name, "email": case.requester_email},
         "controller": current_app.config.get("CONTROLLER"),
         "summary": {
-            "findings": len(findings),
+            "findings": sum(system["found"] for system in systems),
             "systems_holding": sum(1 for s in systems if s["found"]),
             "systems_searched": sum(1 for s in systems if s["searched_with"]),
-            "since": dates[0] if dates else None,
-            "categories": [c.label for c in Category
-                           if any(f["category"] == c.value for f in findings)],
+            "since": oldest,
+            "categories": [c.label for c in Category if c.value in present],
         },
-        "findings": findings,
         "systems": systems,
         # What staff withheld, by the reason given: whole items, and items shown in part.
-        "withheld": withheld_reasons((i.withheld_ground, i.withheld_note) for i in every
-                                     if i.withheld_ground),
+        "withheld": withheld_reasons((ground, note) for ground, note in withheld),
         "withheld_in_part": withheld_reasons(
-            pair for i in items for pair in {(p["ground"], p.get("note")) for p in i.redactions}),
-        "others_taken_out": any(ANOTHER_PERSON in text for i in items for text in i.texts()),
+            pair for parts in in_part for pair in {(p["ground"], p.get("note")) for p in parts}),
+        "others_taken_out": others is not None,
         # Keys some system is searched by that dsr knew none of for this subject: the answer
         # must not say that nothing is held where it could not look.
         "not_searched": [label for key, label in IDENTIFIERS.items()
@@ -169,16 +191,89 @@ def compile_report(case: Request, generated_at: datetime | None = None) -> dict[
     }
 
 
-def masked(report: dict[str, Any]) -> dict[str, Any]:
-    """The answer with the values staff see masked (ID and bank details) masked."""
-    return {**report, "findings": [
-        {**f, "value": mask(f["value"])} if Category(f["category"]).masked else f
-        for f in report.get("findings", [])]}
+class Answer:
+    """An answer to read: its header as compiled (the summary, the systems and the kinds of
+    what each holds), and its findings in the answer's order, read from the database a part
+    at a time (answers released before findings stayed in place carry them in the header).
+    Masked: ID and bank details masked, as staff see them until they reveal them."""
+
+    def __init__(self, case: Request, header: dict[str, Any], *, masked: bool = False) -> None:
+        # The request's number only: a streamed page reads on after the view's session ended.
+        self.request_id, self.masked = case.id, masked
+        self.header = current(header)
+        self._inline: list[dict[str, Any]] | None = self.header.get("findings")
+        if self._inline is not None:
+            self.header = {**self.header, "systems": [
+                {**system, "kinds": _inline_kinds(self._inline, system["name"])}
+                for system in self.header.get("systems", [])]}
+
+    @classmethod
+    def released(cls, case: Request) -> "Answer":
+        """The answer as the request released it."""
+        return cls(case, case.answer or {})
+
+    @property
+    def kinds(self) -> list[tuple[str, dict[str, Any], int]]:
+        """Each source's kinds in the answer's order, with the number of the kind's first
+        finding in the whole answer."""
+        out, start = [], 0
+        for system in self.header.get("systems", []):
+            for kind in system["kinds"]:
+                out.append((system["name"], kind, start))
+                start += kind["count"]
+        return out
+
+    def findings(self, source: str | None = None, category: str | None = None,
+                 limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """The findings (of one source's kind, if given; at most `limit` of each kind), in
+        the answer's order, each numbered by its place in the whole answer."""
+        for name, kind, start in self.kinds:
+            if source in (None, name) and category in (None, kind["category"]):
+                for finding in self._of_kind(name, kind["category"], start, limit):
+                    yield {**finding, "value": mask(finding["value"])} \
+                        if self.masked and Category(finding["category"]).masked else finding
+
+    def finding(self, n: int) -> dict[str, Any] | None:
+        """Finding number `n` of the answer, if there is one."""
+        for name, kind, start in self.kinds:
+            if start <= n < start + kind["count"]:
+                return next(self._of_kind(name, kind["category"], start, 1, n - start), None)
+        return None
+
+    def _of_kind(self, source: str, category: str, start: int, limit: int | None,
+                 skip: int = 0) -> Iterator[dict[str, Any]]:
+        if self._inline is not None:
+            own = (f for f in self._inline if f["source"] == source and f["category"] == category)
+            yield from islice(own, skip, None if limit is None else skip + limit)
+            return
+        rows = db.session.execute(
+            select(FoundItem.label, FoundItem.value, FoundItem.context, FoundItem.redactions,
+                   FoundItem.dated)
+            .where(_answered(self.request_id), FoundItem.source == source,
+                   FoundItem.category == category)
+            .order_by(FoundItem.dated.desc(), FoundItem.id).offset(skip).limit(limit)
+            .execution_options(yield_per=STREAM_ROWS))
+        for n, (label, value, context, redactions, date) in enumerate(rows, start + skip):
+            value, context = answered(value, context, redactions)
+            yield {"n": n, "category": category, "label": label, "value": value,
+                   "source": source, "date": date, "context": context}
 
 
-def _months(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Counts per month, oldest first, each with its share of the busiest month."""
-    counts = Counter(f["date"][:7] for f in findings if f["date"])
+def _inline_kinds(findings: list[dict[str, Any]], source: str) -> list[dict[str, Any]]:
+    """The kinds of what a source holds, counted from an answer that carries its findings."""
+    rank = {category.value: position for position, category in enumerate(Category)}
+    counted: dict[str, Counter[str]] = {}
+    for f in findings:
+        if f["source"] == source:
+            counted.setdefault(f["category"], Counter())[f["date"][:7]] += 1
+    return [{"category": category, "count": sum(months.values()),
+             "months": {m: n for m, n in sorted(months.items()) if m}}
+            for category, months in sorted(counted.items(),
+                                           key=lambda c: rank.get(c[0], len(rank)))]
+
+
+def _months(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Counts per month (YYYY-MM), oldest first, each with its share of the busiest month."""
     top = max(counts.values(), default=1)
     return [{"month": month, "label": datetime.strptime(month, "%Y-%m").strftime("%b %Y"),
              "count": count, "share": round(100 * count / top)}
@@ -190,7 +285,7 @@ def current(report: dict[str, Any]) -> dict[str, Any]:
     sources by key), in today's shape; today's answers as they are."""
     if "findings" in report or "categories" not in report:
         return report
-    findings = [{**f, "n": n, "date": dated(f.get("context", {}))}
+    findings = [{**f, "n": n, "date": record_date(f.get("context", {}))}
                 for n, f in enumerate(f for group in report["categories"]
                                       for f in group["findings"])]
     systems = [{**s, "title": s["name"], "found": s.get("findings", 0),
@@ -210,41 +305,51 @@ def current(report: dict[str, Any]) -> dict[str, Any]:
         "others_taken_out": report.get("others_taken_out", False)}
 
 
-def view(report: dict[str, Any]) -> dict[str, Any]:
-    """Arrange a compiled answer for reading: the systems that hold something, each with its
-    facts and its activity by kind (counts per month where there is much); the others as
-    searched with nothing found, or not searched."""
-    findings = report.get("findings", [])
+class _Findings:
+    """A kind's findings for a template: read from the database each time it is iterated."""
+
+    def __init__(self, answer: Answer, source: str, category: str, limit: int | None) -> None:
+        self.answer, self.source, self.category, self.limit = answer, source, category, limit
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.answer.findings(self.source, self.category, self.limit)
+
+
+def view(answer: Answer, listed: int | None = None) -> dict[str, Any]:
+    """Arrange an answer for reading: the systems that hold something, each with its facts
+    and its findings by kind (at most `listed` of each kind of activity, the newest, where
+    given; counts per month where there are many); the others as searched with nothing
+    found, or not searched."""
     held: list[dict[str, Any]] = []
     empty: list[dict[str, Any]] = []
     unsearched: list[dict[str, Any]] = []
-    for system in report.get("systems", []):
-        own = [f for f in findings if f["source"] == system["name"]]
-        if not own:
+    for system in answer.header.get("systems", []):
+        if not system["kinds"]:
             (empty if system["searched_with"] else unsearched).append(system)
             continue
         groups = []
-        for category in Category:
-            of_kind = [f for f in own if f["category"] == category.value]
-            if of_kind:
-                groups.append({
-                    "category": category.value, "label": category.label,
-                    "activity": category.is_activity, "findings": of_kind,
-                    "months": _months(of_kind) if category.is_activity
-                    and len(of_kind) >= CHART_FROM else [],
-                })
+        for kind in system["kinds"]:
+            category = Category(kind["category"])
+            limit = listed if category.is_activity else None
+            groups.append({
+                "category": category.value, "label": category.label,
+                "activity": category.is_activity, "count": kind["count"],
+                "findings": _Findings(answer, system["name"], category.value, limit),
+                "left_out": max(0, kind["count"] - limit) if limit is not None else 0,
+                "months": _months(kind["months"]) if category.is_activity
+                and kind["count"] >= CHART_FROM else [],
+            })
         held.append({**system, "groups": groups})
     return {"held": held, "empty": empty, "unsearched": unsearched}
 
 
-def as_csv(report: dict[str, Any]) -> str:
-    """One row per finding, with the facts of the system that holds it."""
-    report = current(report)
-    systems = {s["name"]: s for s in report.get("systems", [])}
+def as_csv(answer: Answer) -> Iterator[str]:
+    """One row per finding, with the facts of the system that holds it, a part at a time."""
+    systems = {s["name"]: s for s in answer.header.get("systems", [])}
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for f in report.get("findings", []):
+    for n, f in enumerate(answer.findings(), 1):
         system = systems.get(f["source"], {})
         details = "; ".join(f"{k}: {v}" for k, v in f["context"].items())
         writer.writerow([csv_cell(cell) for cell in [
@@ -256,4 +361,23 @@ def as_csv(report: dict[str, Any]) -> str:
             " ".join(filter(None, [system.get("transfers"), system.get("safeguards")])),
             system.get("automated_decisions", ""),
         ]])
-    return out.getvalue()
+        if n % STREAM_ROWS == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def as_json(answer: Answer) -> Iterator[str]:
+    """The answer as one JSON document, its findings last, a part at a time."""
+    dumps = current_app.json.dumps
+    header = {key: value for key, value in answer.header.items() if key != "findings"}
+    opening = dumps(header, indent=2)
+    yield opening[:-2] + ',\n  "findings": ['
+    part: list[str] = []
+    for n, finding in enumerate(answer.findings()):
+        part.append(("\n    " if n == 0 else ",\n    ") + dumps(finding))
+        if len(part) == STREAM_ROWS:
+            yield "".join(part)
+            part = []
+    yield "".join(part) + ("\n  ]\n}\n" if answer.header["summary"]["findings"] else "]\n}\n")

@@ -70,7 +70,7 @@ def test_activity_is_newest_first_with_counts_per_month(company_app, reviewed) -
     answer = subject.get(f"/my/requests/{case.reference}/report.json").json
     visits = [f["date"] for f in answer["findings"] if f["category"] == "visit"]
     assert visits and visits == sorted(visits, reverse=True)
-    shown = report.view(answer)
+    shown = report.view(report.Answer(case, answer))
     [analytics] = [s for s in shown["held"] if s["name"] == "analytics"]
     [group] = [g for g in analytics["groups"] if g["category"] == "visit"]
     if len(visits) >= report.CHART_FROM:

@@ -28,6 +28,7 @@ from dsr.console.request_page import answered_states, render_request, staff_requ
 from dsr.database import utcnow
 from dsr.extensions import db
 from dsr.models import STAFF_TYPES, FoundItem, Request, RequestNote
+from dsr.templating import streamed
 from dsr.text import small_int
 from dsr.web import transitions
 from dsr.web.form_errors import flash_form_errors
@@ -254,11 +255,9 @@ def preview(reference: str) -> ResponseReturnValue:
         flash("An answer can be previewed once collection has finished, until it is released.",
               "error")
         return render_request(case, status=409)
-    compiled = report.compile_report(case)
-    if case.reference not in session.get("revealed", []):
-        compiled = report.masked(compiled)
     audit.record("report.previewed", actor=Actor.for_user(current_user), request_id=case.id)
     db.session.commit()
-    return render_template("portal/report.html", case=case, report=compiled, preview=True,
-                           shown=report.view(compiled), pdf=False, links=False,
-                           correctable=set())
+    answer = report.Answer(case, report.compile_report(case),
+                           masked=case.reference not in session.get("revealed", []))
+    return streamed("portal/report.html", case=case, report=answer.header, preview=True,
+                    shown=report.view(answer), pdf=False, links=False, correctable=set())

@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -37,6 +38,7 @@ from dsr.subjects.sign_in import (
     signed_in_email,
     start_session,
 )
+from dsr.templating import streamed
 from dsr.text import small_int
 
 blueprint = Blueprint("subject", __name__, url_prefix="/my")
@@ -163,43 +165,46 @@ def _released(reference: str) -> Request:
 
 @blueprint.route("/requests/<reference>/report")
 @subject_required
-def report_page(reference: str) -> str:
-    """The answer, as a page."""
+def report_page(reference: str) -> Response:
+    """The answer, as a page, sent as it is read from the database."""
     case = _released(reference)
     audit.record("report.viewed", actor=SUBJECT, request_id=case.id, code="html")
     db.session.commit()
-    answer = report.current(case.answer or {})
-    return render_template("portal/report.html", case=case, report=answer,
-                           shown=report.view(answer), pdf=False, links=True,
-                           correctable=CORRECTABLE_VALUES)
+    answer = report.Answer.released(case)
+    return streamed("portal/report.html", case=case, report=answer.header,
+                    shown=report.view(answer), pdf=False, links=True,
+                    correctable=CORRECTABLE_VALUES)
 
 
 @blueprint.route("/requests/<reference>/report.<fmt>")
 @subject_required
 def report_download(reference: str, fmt: str) -> Response:
-    """The answer as PDF, JSON or CSV, for keeping or taking elsewhere."""
+    """The answer as PDF, JSON or CSV, for keeping or taking elsewhere. JSON and CSV hold
+    every finding and are sent as they are read; the PDF lists the newest PDF_LISTED of each
+    kind of activity, with the counts per month of all, and says where the rest is."""
     if fmt not in ("pdf", "json", "csv"):
         abort(404, description="Answers come as .pdf, .json or .csv.")
     case = _released(reference)
     audit.record("report.downloaded", actor=SUBJECT, request_id=case.id, code=fmt)
     db.session.commit()
-    compiled = case.answer or {}
+    answer = report.Answer.released(case)
     name = f"cloudtoko-answer-{case.reference}.{fmt}"
     if fmt == "json":
-        response = current_app.response_class(
-            current_app.json.dumps(compiled, indent=2), mimetype="application/json")
+        response = current_app.response_class(stream_with_context(report.as_json(answer)),
+                                              mimetype="application/json")
     elif fmt == "pdf":
-        answer = report.current(compiled)
-        html = render_template("portal/report_pdf.html", case=case, report=answer,
-                               shown=report.view(answer), pdf=True, links=False,
-                               correctable=CORRECTABLE_VALUES, stylesheet=stylesheet())
+        html = render_template("portal/report_pdf.html", case=case, report=answer.header,
+                               shown=report.view(answer, current_app.config["PDF_LISTED"]),
+                               pdf=True, links=False, correctable=CORRECTABLE_VALUES,
+                               stylesheet=stylesheet())
         try:
             response = Response(render_pdf(html), mimetype="application/pdf")
         except PdfUnavailable:
             abort(503, description="The PDF cannot be made on this server just now; the "
                                    "JSON and CSV copies hold the same answer.")
     else:
-        response = Response(report.as_csv(compiled), mimetype="text/csv")
+        response = Response(stream_with_context(report.as_csv(answer)),
+                            mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -124,15 +124,15 @@ RULES = (
                Request.purged_at.is_(None)),
          purge=_forget_requester),
     Rule("findings",
-         deletes="what collection found for an access request, and the customer numbers "
-                 "and account addresses it searched by",
-         keeps="the answer as released, which sources were searched and how many findings "
-               "each had",
+         deletes="what collection found for an access request (the findings its released "
+                 "answer lists), and the customer numbers and account addresses it searched by",
+         keeps="the answer's summary: which sources were searched, how many findings of "
+               "which kind each had, and from when",
          table=Request, since=Request.released_at,
          held=(Request.released_at.is_not(None), _HAS_FINDINGS),
          purge=_forget_findings, setting="REPORT_AVAILABLE_DAYS"),
     Rule("closed_requests",
-         deletes="the requester's address, name and message, the answer as released, staff's "
+         deletes="the requester's address, name and message, the answer's summary, staff's "
                  "notes and the reasons given, of an access or correction request once it "
                  "ended",
          keeps=_SKELETON + ", and which sources were searched and how many findings each had",

@@ -9,7 +9,7 @@ from flask import current_app
 from dsr.corrections.values import CORRECTABLE
 from dsr.database import utcnow
 from dsr.models import Request
-from dsr.report import current
+from dsr.report import Answer
 
 CORRECTABLE_VALUES = {c.value for c in CORRECTABLE}
 
@@ -27,8 +27,7 @@ def correctable_finding(case: Request, index: int) -> dict[str, Any] | None:
     """Finding number `index` of a readable answer, if its category can be corrected."""
     if not readable(case):
         return None
-    findings = current(case.answer or {}).get("findings", [])
-    if index >= len(findings) or findings[index]["category"] not in CORRECTABLE_VALUES:
+    finding = Answer.released(case).finding(index)
+    if finding is None or finding["category"] not in CORRECTABLE_VALUES:
         return None
-    finding: dict[str, Any] = findings[index]
     return finding
