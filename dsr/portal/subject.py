@@ -199,7 +199,8 @@ def report_download(reference: str, fmt: str) -> Response:
                                stylesheet=stylesheet())
         try:
             response = Response(render_pdf(html), mimetype="application/pdf")
-        except PdfUnavailable:
+        except PdfUnavailable as error:
+            current_app.logger.warning("No PDF of an answer: %s", error)
             abort(503, description="The PDF cannot be made on this server just now; the "
                                    "JSON and CSV copies hold the same answer.")
     else:
