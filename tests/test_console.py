@@ -34,6 +34,26 @@ def test_queue_lists_requests_soonest_due_first_and_flags_overdue(
     assert "2 requests" in page
 
 
+def test_a_queue_beyond_the_count_limit_says_more_than_and_shows_the_soonest_due(
+    staff_client: FlaskClient, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dsr.console import views
+
+    monkeypatch.setattr(views, "COUNT_LIMIT", 2)
+    monkeypatch.setitem(staff_client.application.config, "PAGE_SIZE", 2)
+    cases = [make_request("access", "in_review", received_at=utcnow() - timedelta(days=days))
+             for days in (3, 2, 1)]
+    page = staff_client.get("/console/").get_data(as_text=True)
+    assert "More than 2 requests, the 2 due soonest shown" in page
+    assert refs(page, *cases) == [True, True, False]
+    page = staff_client.get("/console/?type=access&state=in_review").get_data(as_text=True)
+    assert "More than 2 requests" in page
+    cases[0].state = "closed"
+    db.session.commit()
+    page = staff_client.get("/console/?state=in_review").get_data(as_text=True)
+    assert "2 requests" in page and "More than" not in page
+
+
 def test_disclosures_never_appear_in_the_staff_queue(staff_client: FlaskClient) -> None:
     secret = make_request("disclosure", name="Target Person")
     page = staff_client.get("/console/").get_data(as_text=True)

@@ -7,10 +7,7 @@ import io
 import re
 from pathlib import Path
 
-import filetype
 from flask import current_app
-from PIL import Image
-from pypdf import PdfReader
 from werkzeug.datastructures import FileStorage
 
 from dsr.extensions import db
@@ -36,6 +33,11 @@ def _opens(name: str, mime: str, data: bytes) -> None:
     """Refuse a file whose first bytes say PDF or image but which does not open as one: a
     PDF must parse and have a page, an image must decode whole (within Pillow's size
     guard against decompression bombs)."""
+    # Imported here, not above: pypdf and Pillow cost every process about 20 MiB, and only
+    # legal's uploads need them.
+    from PIL import Image
+    from pypdf import PdfReader
+
     try:
         if mime == "application/pdf":
             if not PdfReader(io.BytesIO(data)).pages:
@@ -60,6 +62,8 @@ def store(upload: FileStorage, request_id: int, user_id: int) -> DisclosureDocum
         raise DocumentRefused(f"{name} is empty.")
     if len(data) > limit:
         raise DocumentRefused(f"{name} is larger than {limit // 1_000_000} MB.")
+    import filetype  # with pypdf and Pillow, only for uploads
+
     kind = filetype.guess(data)
     allowed = set(current_app.config["DISCLOSURE_DOCUMENT_TYPES"])
     if kind is None or kind.mime not in allowed:
