@@ -33,15 +33,14 @@ instance/config.py: | instance/config.example.py
 instance/audit.key:
 	umask 077 && echo "1 $$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > $@
 
-# The demo company's WHMCS, Matomo and Kayako stand-ins and a job consumer run beside the app
-# and stop with it.
+# The demo company's WHMCS, Matomo and Kayako stand-ins run beside the app and stop with it;
+# `flask serve` forks the job consumer from the web process.
 run: $(VENV)/.app instance/config.py instance/audit.key
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	$(BIN)/flask demo standins & standins=$$!; \
-	    $(BIN)/flask jobs worker & worker=$$!; \
-	    trap 'kill $$standins $$worker' EXIT INT TERM; \
-	    $(BIN)/flask run --host 127.0.0.1 --port 5000
+	    trap 'kill $$standins' EXIT INT TERM; \
+	    $(BIN)/flask serve --host 127.0.0.1 --port 5000
 
 # PostgreSQL (a second backend for the same tests), Redis (rate limits and jobs in the
 # production shape), Chromium (browser tests) and Pango (the answer as PDF) from Debian.

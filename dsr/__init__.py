@@ -149,8 +149,9 @@ def register_commands(app: Flask) -> None:
     from dsr.notify.commands import outbox_cli
     from dsr.retention.commands import retention_cli
     from dsr.subjects.commands import requests_cli
+    from dsr.web.serve import serve
 
     for group in (audit_cli, users_cli, tokens_cli, workflows_cli, demo_cli, sources_cli,
                   outbox_cli, requests_cli, corrections_cli, disclosures_cli, jobs_cli,
-                  register_cli, retention_cli):
+                  register_cli, retention_cli, serve):
         app.cli.add_command(group)

@@ -21,6 +21,11 @@ def worker(workers: int, periodic: bool) -> None:
     """Consume the queue until stopped: SIGTERM lets the running jobs finish first; SIGINT
     (Ctrl-C) stops at once, and another consumer takes over their claims after
     JOB_LEASE_SECONDS."""
+    consume(workers, periodic)
+
+
+def consume(workers: int, periodic: bool) -> None:
+    """Run a consumer of the app's queue with `workers` threads until it is stopped."""
     consumer = jobs.queue().create_consumer(
         workers=workers, worker_type="thread", periodic=periodic,
         initial_delay=0.05, backoff=1.5, max_delay=float(current_app.config["JOBS_POLL_SECONDS"]),
