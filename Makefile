@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export FLASK_APP := wsgi
 
-.PHONY: run test lint types unit system-packages bench bench-load
+.PHONY: run test lint types unit system-packages bench bench-load bench-scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,3 +78,11 @@ bench: $(VENV)/.app
 # The production shape under load (not part of `make test`): about a minute on 2 cores.
 bench-load: $(VENV)/.test system-packages
 	$(BIN)/python bench/load.py
+
+# The targets of scale (not part of `make test`): a heavy subject, the queue page at 100,000
+# requests, the embedded system's memory, and verify on PostgreSQL; about 10 minutes on 2 cores.
+bench-scale: $(VENV)/.test system-packages
+	$(BIN)/python bench/heavy.py --growth
+	$(BIN)/python bench/queue_page.py
+	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/verify.py --postgresql

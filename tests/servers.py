@@ -199,18 +199,20 @@ class Redis(Process):
 
 
 class Gunicorn(Process):
-    """gunicorn serving wsgi:app with `workers` sync workers on 127.0.0.1."""
+    """gunicorn serving `app` (dsr's wsgi:app unless told) with `workers` sync workers on
+    127.0.0.1."""
 
     # A quick shutdown: what is stopped here has been waited for already.
     stop_signal = signal.SIGINT
 
-    def __init__(self, log: Path, env: Mapping[str, str], workers: int = 2) -> None:
+    def __init__(self, log: Path, env: Mapping[str, str], workers: int = 2,
+                 app: str = "wsgi:app") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         super().__init__("gunicorn", [
             BIN / "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
             "--graceful-timeout", "10", "--no-control-socket",
-            "--access-logfile", "-", "--logger-class", "dsr.web.logs.GunicornLogger", "wsgi:app",
+            "--access-logfile", "-", "--logger-class", "dsr.web.logs.GunicornLogger", app,
         ], log, env)
         self.size = workers
 

@@ -94,6 +94,24 @@ def test_the_pdf_holds_the_same_answer(company_app, reviewed) -> None:
         (e.action, e.details.get("code")) for e in audit.events_for(case.id)]
 
 
+def test_a_long_pdf_lists_the_newest_and_says_the_json_and_csv_hold_the_rest(
+    company_app, reviewed, monkeypatch
+) -> None:
+    subject, _, case = _released(company_app, reviewed)
+    monkeypatch.setitem(company_app.config, "PDF_LISTED", 2)
+    answer = subject.get(f"/my/requests/{case.reference}/report.json").json
+    visits = [f for f in answer["findings"] if f["category"] == "visit"]
+    assert len(visits) > 2, "the demo subject has more visits than the PDF lists"
+    rows = list(csv.DictReader(io.StringIO(
+        subject.get(f"/my/requests/{case.reference}/report.csv").get_data(as_text=True))))
+    assert len(rows) == len(answer["findings"]), "the CSV lists every finding"
+    response = subject.get(f"/my/requests/{case.reference}/report.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    text = re.sub(r"\s+", " ", text)
+    assert f"the {len(visits) - 2} earlier are in the JSON and CSV copies" in text
+    assert visits[0]["value"] in text and visits[-1]["value"] not in text, "the newest listed"
+
+
 def test_the_csv_carries_each_systems_facts_and_runs_no_formula(company_app, reviewed) -> None:
     subject, me, case = reviewed
     from dsr.models import FoundItem
