@@ -34,33 +34,11 @@ from dsr.models import OutboxMessage, Request
 from tests import servers
 from tests.fixtures.people import PASSWORD
 
-STAFF_EMAIL, HEAVY = "staff@bench.example", "heavy@shop.example"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from heavy import HEAVY, MAPPING, REGISTER  # the same shop as the heavy-subject bench
+
+STAFF_EMAIL = "staff@bench.example"
 PSS_BOUND_MB, STEADY_BOUND_MIB = 150.0, 8.0
-MAPPING = """\
-subject:
-  table: customers
-  key: id
-  label: Shop customer
-  match: {email: email}
-  fields:
-    name: {category: name, label: Name}
-    email: {category: email, label: E-mail address}
-related:
-  - table: orders
-    key: id
-    label: Order
-    join: {column: customer_id, to: id}
-    activity: order
-    summary: item
-    context: [placed_at, total, status]
-    dated: placed_at
-"""
-REGISTER = {
-    "purposes": ["Orders and delivery"], "legal_basis": "Contract (GDPR Art. 6(1)(b))",
-    "subjects": ["Customers"], "categories": ["name", "email", "order"],
-    "retention": "Ten years, as tax law requires", "origin": "Given by the customer",
-    "transfers": "None outside the EEA.", "automated_decisions": "None.",
-}
 
 
 def build_shop(path: Path, rows: int) -> None:
@@ -68,15 +46,16 @@ def build_shop(path: Path, rows: int) -> None:
     started = datetime(2020, 1, 1, tzinfo=UTC)
     with sqlite3.connect(path) as connection:
         connection.executescript("""
-            CREATE TABLE customers (id integer PRIMARY KEY, email text, name text);
+            CREATE TABLE customers (id integer PRIMARY KEY, email text, name text, phone text);
             CREATE TABLE orders (id integer PRIMARY KEY, customer_id integer, item text,
                                  total text, status text, placed_at text);
             CREATE INDEX customers_email ON customers (email);
             CREATE INDEX orders_customer ON orders (customer_id);
         """)
-        connection.executemany("INSERT INTO customers VALUES (?, ?, ?)", [
-            (1, HEAVY, "Hana Heavy"),
-            *((n, f"customer{n}@shop.example", f"Customer {n}") for n in range(2, 101))])
+        connection.executemany("INSERT INTO customers VALUES (?, ?, ?, ?)", [
+            (1, HEAVY, "Hana Heavy", "+49 30 1234567"),
+            *((n, f"customer{n}@shop.example", f"Customer {n}", f"+49 30 {n:07d}")
+              for n in range(2, 101))])
         order = iter(range(1, 10**9))
         connection.executemany("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)", (
             (number := next(order), customer, f"Order {number}: hosting plan {k % 7}",
