@@ -38,7 +38,8 @@ def demo_company(instance: Path, scale: int = 1
             "/api/index.php" if name == "helpdesk" else "")
     app = create_app({"TESTING": True, "SECRET_KEY": "bench" * 8,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'dsr.sqlite'}",
-                      "SOURCES": config, "JOBS_URL": f"sqlite:///{instance / 'jobs.sqlite'}"})
+                      "SOURCES": config, "DSR_REGISTER": sources.DSR_REGISTER,
+                      "JOBS_URL": f"sqlite:///{instance / 'jobs.sqlite'}"})
     try:
         with app.app_context():
             flask_migrate.upgrade()
