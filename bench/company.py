@@ -6,11 +6,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import flask_migrate
 from flask import Flask
 
-from dsr import create_app, jobs
+from dsr import create_app, engine, jobs, report
+from dsr.actors import SUBJECT, Actor
 from dsr.demo import company, sources
 from dsr.demo.standins import serve
 from dsr.demo.standins.kayako import create_kayako
@@ -18,6 +20,8 @@ from dsr.demo.standins.matomo import create_matomo
 from dsr.demo.standins.whmcs import create_whmcs
 from dsr.extensions import db
 from dsr.models import Request
+
+STAFF = Actor("user:1", frozenset({"staff"}))
 
 
 @contextmanager
@@ -43,18 +47,46 @@ def demo_company(instance: Path, scale: int = 1
     try:
         with app.app_context():
             flask_migrate.upgrade()
-            consumer = jobs.queue().create_consumer(
-                workers=4, worker_type="thread", periodic=False, initial_delay=0.001,
-                backoff=1.1, max_delay=0.005, check_worker_health=False)
-            consumer._set_signal_handlers = lambda: None
-            consumer.start()
-            try:
+            with consuming(workers=4):
                 yield app, people
-            finally:
-                consumer.stop(graceful=True)
     finally:
         for server in running:
             server.stop()
+
+
+@contextmanager
+def consuming(workers: int) -> Iterator[None]:
+    """Run the app's jobs in a consumer of `workers` threads of this process, polling every
+    few milliseconds, until the block ends."""
+    consumer = jobs.queue().create_consumer(
+        workers=workers, worker_type="thread", periodic=False, initial_delay=0.001,
+        backoff=1.1, max_delay=0.005, check_worker_health=False)
+    consumer._set_signal_handlers = lambda: None  # the benchmark's main thread keeps its own
+    consumer.start()
+    try:
+        yield
+    finally:
+        consumer.stop(graceful=True)
+
+
+def confirmed(email: str) -> Request:
+    """A new access request from `email`, confirmed and committed."""
+    case = engine.open_request("access", actor=SUBJECT, requester_email=email)
+    engine.fire(case, "verify", actor=SUBJECT)
+    db.session.commit()
+    return case
+
+
+def answered(email: str) -> tuple[float, dict[str, Any]]:
+    """Seconds from "start collection" to the compiled answer of a new confirmed access
+    request from `email`, and the answer."""
+    case = confirmed(email)
+    started = time.perf_counter()
+    engine.fire(case, "start_collection", actor=STAFF)
+    db.session.commit()
+    reaches(case, "in_review")
+    compiled = report.compile_report(case)
+    return time.perf_counter() - started, compiled
 
 
 def reaches(case: Request, state: str, seconds: float = 60) -> None:

@@ -15,17 +15,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from company import demo_company, reaches
+from company import STAFF, demo_company, reaches
 from sqlalchemy import select
 
 from dsr import corrections, engine
-from dsr.actors import SUBJECT, Actor
+from dsr.actors import SUBJECT
 from dsr.categories import Category
 from dsr.corrections import Proposal
 from dsr.extensions import db
 from dsr.models import FoundItem, Request
-
-STAFF = Actor("user:1", frozenset({"staff"}))
 
 
 def reviewed(email: str, number: int) -> int:

@@ -30,17 +30,14 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from company import reaches
+from company import answered, confirmed, consuming
 
-from dsr import create_app, engine, jobs, report
-from dsr.actors import SUBJECT, Actor
+from dsr import create_app
 from dsr.adapters.registry import configured
 from dsr.collection import subject_of
 from dsr.demo.sources import DSR_REGISTER
-from dsr.extensions import db
 from tests import servers
 
-STAFF = Actor("user:1", frozenset({"staff"}))
 HEAVY = "heavy@shop.example"
 MEDIAN_BOUND, FLOOR_BOUND = 0.3, 10.0
 MAPPING = """\
@@ -119,29 +116,8 @@ def heavy_app(server: str, customers: int, rows: int, folder: Path) -> Iterator[
         logging.disable(logging.INFO)  # alembic's configuration would print every migration
         flask_migrate.upgrade()
         logging.disable(logging.NOTSET)
-        consumer = jobs.queue().create_consumer(
-            workers=2, worker_type="thread", periodic=False, initial_delay=0.001,
-            backoff=1.1, max_delay=0.005, check_worker_health=False)
-        consumer._set_signal_handlers = lambda: None
-        consumer.start()
-        try:
+        with consuming(workers=2):
             yield app
-        finally:
-            consumer.stop(graceful=True)
-
-
-def answer_once() -> tuple[float, int]:
-    """Seconds from start_collection to the compiled answer of a new request for HEAVY."""
-    case = engine.open_request("access", actor=SUBJECT, requester_email=HEAVY)
-    engine.fire(case, "verify", actor=SUBJECT)
-    db.session.commit()
-    started = time.perf_counter()
-    engine.fire(case, "start_collection", actor=STAFF)
-    db.session.commit()
-    reaches(case, "in_review")
-    compiled = report.compile_report(case)
-    took = time.perf_counter() - started
-    return took, int(compiled["summary"]["findings"])
 
 
 def raw_selects(server_url: str, name: str) -> float:
@@ -155,7 +131,7 @@ def raw_selects(server_url: str, name: str) -> float:
 
     event.listen(adapter._engine, "before_cursor_execute", capture)
     try:
-        adapter.lookup(subject_of(_a_request()))
+        adapter.lookup(subject_of(confirmed(HEAVY)))
     finally:
         event.remove(adapter._engine, "before_cursor_execute", capture)
     with servers.connect(f"{server_url}/{name}") as connection:
@@ -167,22 +143,16 @@ def raw_selects(server_url: str, name: str) -> float:
         return time.perf_counter() - started
 
 
-def _a_request() -> Any:
-    case = engine.open_request("access", actor=SUBJECT, requester_email=HEAVY)
-    engine.fire(case, "verify", actor=SUBJECT)
-    db.session.commit()
-    return case
-
-
 def measure(server: str, customers: int, rows: int, runs: int, folder: Path
             ) -> tuple[float, float]:
     """Median seconds to a ready answer, and median seconds of the raw SELECTs."""
     timings, floors = [], []
     with heavy_app(server, customers, rows, folder):
-        answer_once()  # warm: connections, compiled statements
+        answered(HEAVY)  # warm: connections, compiled statements
         for _ in range(runs):
             floors.append(raw_selects(server, f"shop_{customers}_{rows}"))
-            took, found = answer_once()
+            took, compiled = answered(HEAVY)
+            found = int(compiled["summary"]["findings"])
             assert found >= rows, (found, rows)
             timings.append(took)
     took, floor = statistics.median(timings), statistics.median(floors)
