@@ -1,7 +1,8 @@
 """The declarative base shared by every model, and the column types they have in common."""
 
+import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -20,6 +21,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Rows an executemany sends at once: enough to cost one statement's overhead per thousand.
+ROW_BATCH = 1000
+
+
 def tune_sqlite(dbapi_connection: Any, _record: object) -> None:
     """Write-ahead logging for dsr's own SQLite file: the web process and the job consumers
     read while one of them writes, and a commit costs one sync instead of several."""
@@ -35,18 +40,23 @@ def changed_rows(result: Result[Any]) -> int:
 
 
 def insert_rows(connection: Connection, model: type["Base"],
-                rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert `rows` into `model`'s table in the connection's transaction: by COPY on
-    PostgreSQL (a third of the time of an INSERT of many rows), by one executemany elsewhere.
-    Every row gives the same columns, each as it is stored (JSON columns as the value to
-    encode), and every column but a generated key: COPY knows no Python-side defaults."""
-    if not rows:
+                rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert `rows` into `model`'s table in the connection's transaction, as they come (a
+    generator is never held whole): by COPY on PostgreSQL (a third of the time of an INSERT
+    of many rows), by an executemany of ROW_BATCH rows at a time elsewhere. Every row gives
+    the same columns, each as it is stored (JSON columns as the value to encode), and every
+    column but a generated key: COPY knows no Python-side defaults."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         return
+    rows = itertools.chain([first], rows)
     table = cast(Table, model.__table__)
     if connection.dialect.driver != "psycopg":
-        connection.execute(insert(table), list(rows))
+        while batch := list(itertools.islice(rows, ROW_BATCH)):
+            connection.execute(insert(table), batch)
         return
-    columns = list(rows[0])
+    columns = list(first)
     encoded = [isinstance(table.c[name].type, JSON) for name in columns]
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:

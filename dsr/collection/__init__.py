@@ -313,17 +313,18 @@ def _store(request: Request, source: str, findings: list[Finding],
     """Replace what `source` found for the request with `findings`, other people taken out
     of their free text (GDPR Art. 15(4)) unless the source holds only what the subject wrote
     or was sent (its `told_already`)."""
-    if redaction is not None:
-        findings = [redaction.finding(f) for f in findings]
+    stored = findings if redaction is None else map(redaction.finding, findings)
     db.session.execute(
         delete(FoundItem).where(FoundItem.request_id == request.id, FoundItem.source == source)
     )
-    # Rows, not an ORM object per finding: a heavy subject has tens of thousands.
-    insert_rows(db.session.connection(), FoundItem, [
-        {"request_id": request.id, "source": source, "category": f.category.value,
+    # Rows, not an ORM object per finding: a heavy subject has tens of thousands, each
+    # redacted and made a row only as it is sent.
+    request_id = request.id
+    insert_rows(db.session.connection(), FoundItem, (
+        {"request_id": request_id, "source": source, "category": f.category.value,
          "label": f.label, "value": f.value, "record_kind": f.record.kind,
          "record_key": f.record.key, "record_field": f.record.field,
          "context": dict(f.context), "dated": record_date(f.context), "redactions": [],
          "withheld_ground": None, "withheld_note": None}
-        for f in findings
-    ])
+        for f in stored
+    ))

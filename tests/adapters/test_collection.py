@@ -193,3 +193,26 @@ def test_on_the_queue_every_source_is_asked_once_and_the_request_moves_on(
                   for name in ("analytics", "billing", "chats", "dsr", "helpdesk")}
     assert case.state == "in_review"
     assert [e.action for e in audit.events_for(case.id)].count("collection.source_done") == 5
+
+
+def test_rows_go_in_as_they_come_over_several_batches_on_each_backend(app: Flask) -> None:
+    from dsr.database import ROW_BATCH, insert_rows
+
+    case = make_request("access", "collecting")
+    count = ROW_BATCH * 2 + 5
+
+    def rows():  # a generator: insert_rows takes what it is given one row at a time
+        for n in range(count):
+            yield {"request_id": case.id, "source": "shop", "category": Category.ORDER.value,
+                   "label": "Order", "value": f"Order {n}", "record_kind": "orders",
+                   "record_key": str(n), "record_field": "", "context": {"n": str(n)},
+                   "dated": "", "redactions": [], "withheld_ground": None,
+                   "withheld_note": None}
+
+    insert_rows(db.session.connection(), FoundItem, rows())
+    insert_rows(db.session.connection(), FoundItem, iter(()))
+    db.session.commit()
+    stored = db.session.execute(select(FoundItem.value, FoundItem.context).where(
+        FoundItem.request_id == case.id).order_by(FoundItem.id)).all()
+    assert [value for value, _ in stored] == [f"Order {n}" for n in range(count)]
+    assert stored[-1].context == {"n": str(count - 1)}
