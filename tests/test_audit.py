@@ -136,6 +136,25 @@ def test_verify_names_the_first_broken_event(
     assert "Events 1 to 2 verify under the audit keys." in result.output
 
 
+def test_a_walk_read_ahead_in_batches_stops_its_reader_at_the_first_break(
+    app: Flask, database_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    monkeypatch.setattr(audit, "_BATCH", 2)  # many batches of a small history, one ahead
+    monkeypatch.setattr(audit, "_AHEAD", 1)
+    history()
+    assert audit.verify().intact
+    db.session.commit()
+    db.engine.dispose()
+    bypass_triggers(database_url, "UPDATE audit_events SET actor = 'user:99' WHERE seq = 3")
+
+    report = audit.verify()
+
+    assert (report.broken_seq, report.count) == (3, 2)
+    assert not [t for t in threading.enumerate() if t.name == "dsr-audit-verify"]
+
+
 def test_verify_catches_events_cut_from_the_end(
     app: Flask, database_url: str, runner: FlaskCliRunner
 ) -> None:

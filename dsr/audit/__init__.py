@@ -3,7 +3,9 @@
 import hashlib
 import hmac
 import json
+import queue
 import re
+import threading
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -175,6 +177,7 @@ _COLUMNS = {
 _READ = ("SELECT seq, {moment}, actor, action, request_id, {details}, prev_hash, hash, "
          "key_id FROM audit_events ORDER BY seq")
 _BATCH = 5000
+_AHEAD = 4
 
 
 def _stored_rows() -> Generator[tuple[Any, ...], None, None]:
@@ -185,13 +188,53 @@ def _stored_rows() -> Generator[tuple[Any, ...], None, None]:
                        details="details::text" if dialect == "postgresql" else "details")
     connection = db.session.connection().connection.dbapi_connection
     assert connection is not None
-    cursor = connection.cursor(name="audit_verify") if dialect == "postgresql" \
-        else connection.cursor()
+    if dialect == "postgresql":
+        yield from _read_ahead(connection.cursor(name="audit_verify"), sql)
+        return
+    # SQLite reads in this process, mostly holding the GIL: a thread would only contend.
+    cursor = connection.cursor()
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(_BATCH):
             yield from rows
     finally:
+        cursor.close()
+
+
+def _read_ahead(cursor: Any, sql: str) -> Generator[tuple[Any, ...], None, None]:
+    """The rows of `sql`, read by a thread up to _AHEAD batches ahead of the caller: while
+    the caller hashes one batch, the database server makes the next (on another core) and
+    the driver waits for it without the GIL. Closing the generator stops the thread."""
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(_AHEAD)
+    stopped = threading.Event()
+
+    def hand(item: list[tuple[Any, ...]] | BaseException | None) -> None:
+        while not stopped.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read() -> None:
+        try:
+            cursor.execute(sql)
+            while not stopped.is_set() and (rows := cursor.fetchmany(_BATCH)):
+                hand(rows)
+            hand(None)
+        except BaseException as error:  # raised again in the caller's thread
+            hand(error)
+
+    reader = threading.Thread(target=read, name="dsr-audit-verify", daemon=True)
+    reader.start()
+    try:
+        while (rows := batches.get()) is not None:
+            if isinstance(rows, BaseException):
+                raise rows
+            yield from rows
+    finally:
+        stopped.set()
+        reader.join()
         cursor.close()
 
 
